@@ -1,0 +1,46 @@
+# crosslink — the verbs people use. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: help install run test lint format typecheck bench bench-smoke eval clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first and pinned: the CPU build; nothing later may pull CUDA wheels.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its pinned dependencies
+
+run: $(STAMP) ## Start the services in the foreground (Ctrl-C stops all)
+	$(BIN)/crosslink run
+
+test: $(STAMP) ## Run the test suite (on PostgreSQL too when CROSSLINK_TEST_DATABASE_URL is set)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff check, ruff format --check and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP) ## Format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) ## Benchmarks, crosslink against the naive baseline, side by side
+	$(BIN)/python -m bench
+
+eval: $(STAMP) ## Quality evaluation on the CORDIS time split (writes docs/QUALITY.md figures)
+	$(BIN)/python -m eval
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) var
