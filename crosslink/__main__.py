@@ -1,0 +1,3 @@
+from crosslink.cli import main
+
+main()

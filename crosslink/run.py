@@ -1,0 +1,173 @@
+"""`crosslink serve SERVICE` (one service in this process) and `crosslink run` (all of them).
+
+`crosslink run` is what `make run` calls: profiles (8001), matcher (8002) and gateway (8000) as
+separate processes — the same topology as the containers — with JSON logs in the foreground and
+data under CROSSLINK_DATA_DIR (./var). Ctrl-C stops all; if one dies, the others are stopped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from enum import StrEnum
+
+import httpx
+import typer
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Service(StrEnum):
+    profiles = "profiles"
+    matcher = "matcher"
+    gateway = "gateway"
+
+
+FACTORIES = {
+    Service.profiles: "services.profiles.app:create_app",
+    Service.matcher: "services.matcher.app:create_app",
+    Service.gateway: "gateway.app:create_app",
+}
+
+
+class RunSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CROSSLINK_")
+
+    host: str = "127.0.0.1"
+    profiles_port: int = 8001
+    matcher_port: int = 8002
+    gateway_port: int = 8000
+    log_level: str = "INFO"
+    startup_timeout: float = 300.0
+
+    def port(self, service: Service) -> int:
+        return {
+            Service.profiles: self.profiles_port,
+            Service.matcher: self.matcher_port,
+            Service.gateway: self.gateway_port,
+        }[service]
+
+
+def _available(service: Service) -> bool:
+    module = FACTORIES[service].split(":")[0]
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return False
+        raise
+    return True
+
+
+def serve(service: Service, host: str | None = None, port: int | None = None) -> None:
+    """Run one service with uvicorn in this process, logging JSON."""
+    import uvicorn
+
+    from crosslink.observability import setup_logging
+
+    settings = RunSettings()
+    setup_logging(service.value, settings.log_level)
+    uvicorn.run(
+        FACTORIES[service],
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port(service),
+        log_config=None,
+        access_log=True,
+    )
+
+
+def _wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait until the service answers at all (the matcher says 503 while it catches up)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            httpx.get(url, timeout=1.0)
+            return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def run_all() -> int:
+    settings = RunSettings()
+    env = dict(os.environ)
+    base = f"http://{settings.host}"
+    env.setdefault("CROSSLINK_PROFILES_URL", f"{base}:{settings.profiles_port}")
+    env.setdefault("CROSSLINK_MATCHER_URLS", f"{base}:{settings.matcher_port}")
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    procs: list[tuple[Service, subprocess.Popen[bytes]]] = []
+
+    def stop_all() -> None:
+        for _, proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for _, proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    try:
+        for service in Service:
+            if not _available(service):
+                typer.echo(f"crosslink: {service.value} is not built yet; skipped", err=True)
+                continue
+            if service is Service.gateway:
+                _announce_admin_key()
+            cmd = [sys.executable, "-m", "crosslink", "serve", service.value]
+            proc = subprocess.Popen(cmd, env=env)
+            procs.append((service, proc))
+            # The matcher needs the feed, the gateway needs both: start in order.
+            health = f"{base}:{settings.port(service)}/health"
+            if service is not Service.gateway and not _wait_up(
+                health, proc, settings.startup_timeout
+            ):
+                typer.echo(f"crosslink: {service.value} did not start", err=True)
+                stop_all()
+                return 1
+            typer.echo(f"crosslink: {service.value} on {base}:{settings.port(service)}", err=True)
+        if not procs:
+            return 1
+        while True:
+            for service, proc in procs:
+                code = proc.poll()
+                if code is not None:
+                    typer.echo(f"crosslink: {service.value} exited ({code}); stopping", err=True)
+                    stop_all()
+                    return code or 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        stop_all()
+        return 0
+
+
+def _announce_admin_key() -> None:
+    from gateway.cli import ensure_admin_key
+    from gateway.config import GatewaySettings
+
+    path = ensure_admin_key(GatewaySettings())
+    if path is not None:
+        typer.echo(f"crosslink: admin API key created and stored in {path} (owner-only)", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve_command(
+        service: Service,
+        host: str | None = typer.Option(None, help="Bind address (default CROSSLINK_HOST)"),
+        port: int | None = typer.Option(None, help="Port (default per service)"),
+    ) -> None:
+        """Run one service (profiles, matcher or gateway) in the foreground."""
+        serve(service, host, port)
+
+    @app.command("run")
+    def run_command() -> None:
+        """Start profiles, matcher and gateway; Ctrl-C stops all."""
+        raise typer.Exit(run_all())
