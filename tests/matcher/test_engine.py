@@ -1,0 +1,74 @@
+"""The in-process engine and its parts: passages cover long texts, the FAISS index honours
+filters and removals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+
+from models.matching import MatchRequest
+from models.profiles import ProfilePublic
+from services.matcher.encoder import Encoder
+from services.matcher.index import FaissIndex
+from services.matcher.service import MatchEngine
+
+LONG = " ".join(f"Topic{i} research on sensor number {i}." for i in range(200))
+
+
+def _profile(profile_id: int, **fields: object) -> ProfilePublic:
+    now = datetime.now(UTC)
+    base = {
+        "id": profile_id,
+        "name": f"Org {profile_id}",
+        "kind": "research",
+        "country": "DE",
+        "description": "Research institute.",
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    return ProfilePublic.model_validate({**base, **fields})
+
+
+def test_long_description_is_split_not_truncated(encoder: Encoder) -> None:
+    passages = encoder.passages(_profile(1, description=LONG, offers=["a", "b"]))
+    descriptions = [p.text for p in passages if p.field == "description"]
+    assert len(descriptions) > 1
+    covered = " ".join(descriptions)
+    assert all(f"Topic{i}" in covered for i in range(200))
+    assert [(p.field, p.index) for p in passages if p.field == "offer"] == [
+        ("offer", 0),
+        ("offer", 1),
+    ]
+    assert len(encoder.split(LONG)) == len(descriptions)
+
+
+def test_engine_finds_a_topic_deep_inside_a_long_description(encoder: Encoder) -> None:
+    engine = MatchEngine(encoder)
+    engine.upsert(
+        [
+            _profile(1, description=LONG + " We also build cryogenic vaccine freezers."),
+            _profile(2, description="Bakery making sourdough bread."),
+        ]
+    )
+    result = engine.match(MatchRequest(text="cryogenic vaccine freezers"))
+    top = result.data[0]
+    assert top.profile.id == 1
+    assert "cryogenic vaccine freezers" in top.explanation.passage.text
+    engine.delete(1)
+    assert [r.profile.id for r in engine.match(MatchRequest(text="vaccine freezers")).data] == [2]
+
+
+def test_faiss_index_filters_before_the_cut_and_removes() -> None:
+    index = FaissIndex(4)
+    vectors = np.eye(4, dtype=np.float32)
+    ids = np.array([1 << 8, 1 << 8 | 1, 2 << 8, 3 << 8], dtype=np.int64)
+    index.add(ids, vectors)
+    _, found = index.search(vectors[:1], 1, allowed=np.array([3 << 8]))
+    assert found.tolist() == [[3 << 8]]
+    assert index.remove(ids[:2]) == 2
+    assert index.count() == 2
+    _, found = index.search(vectors[:1], 4)
+    assert set(found.ravel().tolist()) - {-1} == {2 << 8, 3 << 8}
+    assert np.allclose(index.vectors(np.array([3 << 8])), vectors[3:])

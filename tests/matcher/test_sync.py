@@ -1,0 +1,143 @@
+"""The matcher follows the change feed: writes are searchable fast, deletes are final, and a
+restart replays from the snapshot."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from fastapi.testclient import TestClient
+
+from services.matcher.config import MatcherSettings
+from tests.matcher.conftest import FakeFeed, match_ids, wait_for, wait_ready
+
+LASER = "laser welding process monitoring for aluminium parts"
+
+
+def test_created_profile_is_matchable_within_a_second(feed: FakeFeed, start_matcher) -> None:
+    feed.create(description="Bakery making sourdough bread.", offers=[], needs=[], keywords=[])
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+        started = time.monotonic()
+        created = feed.create()
+        wait_for(lambda: created.id in match_ids(client, LASER), timeout=1.0)
+        assert time.monotonic() - started < 1.0
+
+
+def test_deleted_profile_is_never_returned_again(feed: FakeFeed, start_matcher) -> None:
+    keep = feed.create(region="DED21", country="DE")
+    gone = feed.create(region="ITC4", country="IT")
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+        assert gone.id in match_ids(client, LASER)
+        feed.delete(gone.id)
+        wait_for(lambda: gone.id not in match_ids(client, LASER), timeout=1.0)
+        for _ in range(5):
+            assert gone.id not in match_ids(client, gone.description)
+        assert keep.id in match_ids(client, LASER)
+        assert client.get(f"/profiles/{gone.id}/matches").status_code == 404
+        response = client.post("/match", json={"text": LASER, "seeker_id": gone.id})
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_update_replaces_the_passages(feed: FakeFeed, start_matcher) -> None:
+    profile = feed.create()
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+        feed.update(profile.id, offers=["cryogenic storage of vaccines"])
+
+        def explained() -> bool:
+            data = client.post("/match", json={"text": "vaccine cold storage"}).json()["data"]
+            return any(
+                r["explanation"]["passage"]["text"] == "cryogenic storage of vaccines" for r in data
+            )
+
+        wait_for(explained, timeout=1.0)
+
+
+def test_restart_replays_from_the_snapshot(
+    feed: FakeFeed, start_matcher, settings: MatcherSettings
+) -> None:
+    a, b, c = feed.create(), feed.create(), feed.create()
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+        feed.delete(b.id)
+        wait_for(lambda: b.id not in match_ids(client, LASER))
+    manifest = json.loads((settings.resolved_index_dir / "manifest.json").read_text())
+    assert manifest["seq"] == 4
+    assert manifest["profiles"] == 2
+    # While the matcher is down the feed moves on.
+    d = feed.create()
+    feed.delete(c.id)
+    feed.requests.clear()
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+        assert feed.requests[0] == 4  # replayed from the snapshot, not from 0
+        ids = match_ids(client, LASER)
+        assert a.id in ids and d.id in ids
+        assert b.id not in ids and c.id not in ids
+        assert client.get("/health").json()["details"]["profiles"] == 2
+
+
+def test_snapshot_of_another_model_is_rebuilt_from_zero(
+    feed: FakeFeed, start_matcher, settings: MatcherSettings
+) -> None:
+    a = feed.create()
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+    path = settings.resolved_index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "model": "another-model"}))
+    feed.requests.clear()
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+        assert feed.requests[0] == 0
+        assert match_ids(client, LASER) == [a.id]
+
+
+def test_not_ready_while_the_feed_is_unreachable(feed: FakeFeed, start_matcher) -> None:
+    feed.create()
+    feed.down = True
+    with start_matcher(feed.transport) as client:
+        health = client.get("/health")
+        assert health.status_code == 503
+        assert health.json()["error"]["code"] == "not_ready"
+        response = client.post("/match", json={"text": LASER})
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "not_ready"
+        wait_for(lambda: client.get("/health").json()["error"]["details"]["last_error"])
+        feed.down = False
+        wait_ready(client, timeout=10)
+        body = client.get("/health").json()
+        assert body["ready"] is True and body["details"]["seq"] == 1
+
+
+def test_follows_the_real_profiles_service(profiles_client: TestClient, start_matcher) -> None:
+    import httpx
+
+    from tests.factories import profile_payload
+
+    transport = httpx.ASGITransport(app=profiles_client.app)
+    with start_matcher(transport) as client:
+        wait_ready(client)
+        created = profiles_client.post(
+            "/profiles",
+            json=profile_payload(
+                name="Lasertec Saxony",
+                description="Laser welding research institute.",
+                offers=["laser welding process monitoring"],
+                region="DED21",
+                country="DE",
+            ),
+        )
+        assert created.status_code == 201, created.text
+        profile_id = created.json()["id"]
+        started = time.monotonic()
+        wait_for(lambda: profile_id in match_ids(client, LASER), timeout=1.0)
+        assert time.monotonic() - started < 1.0
+        result = client.post("/match", json={"text": LASER}).json()["data"][0]
+        assert result["profile"]["region_name"]
+        assert result["profile"]["contact"] is None
+        assert profiles_client.delete(f"/profiles/{profile_id}").status_code == 204
+        wait_for(lambda: profile_id not in match_ids(client, LASER), timeout=1.0)
