@@ -33,6 +33,13 @@ def _region_prefix(value: str) -> str:
     return _region(code)
 
 
+def _language(value: str) -> str:
+    code = value.strip().lower()
+    if not (2 <= len(code) <= 3 and code.isascii() and code.isalpha()):
+        raise ValueError(f"language '{value}' is not an ISO 639 code; expected e.g. 'en' or 'deu'")
+    return code
+
+
 def _sector(value: str) -> str:
     normal = reference.normalise_nace(value)
     if normal is None:
@@ -48,9 +55,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1_000)]
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-LanguageCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")
-]
+LanguageCode = Annotated[str, AfterValidator(_language)]
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 

@@ -1,0 +1,67 @@
+"""`crosslink import FILE` and `crosslink serve-profiles`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from crosslink.errors import InvalidInput
+from services.profiles.config import ProfilesSettings
+from services.profiles.db import create_tables, make_engine
+from services.profiles.importer import import_records
+from services.profiles.readers import read_file
+
+
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="jsonl or csv (default: from the extension)")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Hub that owns the imported profiles")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
+) -> None:
+    """Import profiles from a JSONL or CSV file, upserting by external_id."""
+    settings = ProfilesSettings()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        create_tables(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                result = import_records(
+                    read_file(file, fmt), session=session, owner=owner, progress=progress
+                )
+            except InvalidInput as exc:
+                typer.echo(f"error: {exc.message}", err=True)
+                raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+    for item in result.items:
+        if item.status == "rejected":
+            typer.echo(f"line {item.line}: rejected: {item.error}", err=True)
+    typer.echo(
+        f"created {result.created}, updated {result.updated}, "
+        f"unchanged {result.unchanged}, rejected {result.rejected}"
+    )
+    if result.rejected:
+        raise typer.Exit(1)
+
+
+def serve_profiles(
+    host: Annotated[str | None, typer.Option(help="Default: CROSSLINK_PROFILES_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: CROSSLINK_PROFILES_PORT")] = None,
+) -> None:
+    """Run the profiles service (default 127.0.0.1:8001)."""
+    import uvicorn
+
+    from services.profiles.app import create_app
+
+    settings = ProfilesSettings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_file)
+    app.command("serve-profiles")(serve_profiles)

@@ -1,0 +1,39 @@
+"""Settings of the profiles service (env prefix `CROSSLINK_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ProfilesSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CROSSLINK_", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = Field(
+        default=None, description="Any SQLAlchemy URL; default: sqlite:///<data_dir>/profiles.db"
+    )
+    demo_file: Path = Field(
+        default=Path(__file__).parent / "demo" / "cordis_demo.jsonl.gz",
+        description="JSONL (optionally gzipped) of ProfileCreate records loaded as demo data",
+    )
+    demo_data: bool = Field(
+        default=True, description="Load the demo profiles into an empty database"
+    )
+    # Several services share the env prefix, so the address names its service.
+    host: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("host", "CROSSLINK_PROFILES_HOST")
+    )
+    port: int = Field(
+        default=8001, validation_alias=AliasChoices("port", "CROSSLINK_PROFILES_PORT")
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'profiles.db'}"

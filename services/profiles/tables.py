@@ -1,0 +1,55 @@
+"""SQLModel tables: profiles and the change feed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# No default_factory below: SQLModel inspects each factory's signature on every construction,
+# which made bulk imports several times slower. Writers set these values explicitly.
+
+
+class Profile(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = Field(default=None, unique=True, index=True, max_length=200)
+    name: str = Field(max_length=300)
+    kind: str = Field(index=True, max_length=20)
+    country: str = Field(index=True, max_length=2)
+    region: str | None = Field(default=None, index=True, max_length=10)
+    city: str | None = Field(default=None, max_length=200)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    offers: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    needs: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    keywords: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    sectors: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    languages: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    website: str | None = Field(default=None, max_length=2048)
+    partners: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    contact: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    owner: str | None = Field(default=None, index=True, max_length=200)
+    # Denormalised for portable filters: lower-cased text for `q`,
+    # "|C25.11|C26|" for sector prefixes.
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    sectors_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    version: int = Field(default=1)
+
+
+class ProfileChange(SQLModel, table=True):
+    __tablename__ = "profile_change"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    op: str = Field(max_length=10)
+    profile_id: int = Field(index=True)
+    # Public fields only (never contact); null for a delete (tombstone).
+    profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

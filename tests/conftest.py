@@ -1,0 +1,63 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or PostgreSQL when
+CROSSLINK_TEST_DATABASE_URL is set) and a running profiles app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from services.profiles.app import create_app
+from services.profiles.config import ProfilesSettings
+
+POSTGRES_URL = os.environ.get("CROSSLINK_TEST_DATABASE_URL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if POSTGRES_URL:
+        return
+    skip = pytest.mark.skip(reason="needs CROSSLINK_TEST_DATABASE_URL (a PostgreSQL server)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for one test.
+
+    On PostgreSQL each test gets its own schema (selected through the URL's search_path), so
+    suites running at the same time on the same server never see each other's tables.
+    """
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path / 'crosslink.db'}"
+        return
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def profiles_settings(database_url: str, tmp_path: Path) -> ProfilesSettings:
+    return ProfilesSettings(database_url=database_url, data_dir=tmp_path, demo_data=False)
+
+
+@pytest.fixture
+def profiles_client(profiles_settings: ProfilesSettings) -> Iterator[TestClient]:
+    """The profiles service, lifespan run, on the test database."""
+    with TestClient(create_app(profiles_settings)) as client:
+        yield client
