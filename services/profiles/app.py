@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from crosslink.errors import install_error_handlers
+from crosslink.observability import instrument
 from services.profiles.config import ProfilesSettings
 from services.profiles.db import create_tables, make_engine
 from services.profiles.importer import import_records
@@ -57,5 +58,6 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
     app = FastAPI(title="crosslink profiles", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
+    instrument(app, service="profiles")
     app.include_router(router)
     return app
