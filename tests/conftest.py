@@ -19,6 +19,15 @@ from services.profiles.config import ProfilesSettings
 POSTGRES_URL = os.environ.get("CROSSLINK_TEST_DATABASE_URL")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        default=False,
+        help="browser tests save desktop and phone screenshots of each page to docs/screenshots/",
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if POSTGRES_URL:
         return

@@ -1,0 +1,1 @@
+"""Web pages for people: partner search, profile pages and the visit planner."""

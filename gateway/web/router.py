@@ -1,0 +1,58 @@
+"""The pages: server-rendered shells (filters from the reference tables) whose small vanilla
+scripts call the public /v1 API from the browser, so pages and API clients share one contract,
+one rate limit per client address and one error shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from gateway.web import options
+
+HERE = Path(__file__).parent
+
+router = APIRouter(include_in_schema=False)
+router.mount("/static/web", StaticFiles(directory=HERE / "static"), name="web-static")
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def _render(
+    request: Request, template: str, status_code: int = 200, **context: object
+) -> HTMLResponse:
+    context |= {
+        "kinds": options.kinds(),
+        "countries": options.countries(),
+        "regions": options.regions_by_country(),
+        "sectors": options.sectors(),
+    }
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+@router.get("/", response_class=HTMLResponse, name="web-search")
+def search_page(request: Request) -> HTMLResponse:
+    """Partner search: a need in words, filters, explained results."""
+    return _render(request, "search.html", page="search")
+
+
+@router.get("/profiles/{profile_id}", response_class=HTMLResponse, name="web-profile")
+def profile_page(request: Request, profile_id: str) -> HTMLResponse:
+    """One profile with its suggested partners in other regions."""
+    if not profile_id.isdigit() or int(profile_id) < 1:
+        return _render(request, "not_found.html", 404, page="profile", wrong=profile_id[:50])
+    return _render(
+        request,
+        "profile.html",
+        page="profile",
+        profile_id=int(profile_id),
+        divisions=options.division_names(),
+    )
+
+
+@router.get("/visits", response_class=HTMLResponse, name="web-visits")
+def visits_page(request: Request) -> HTMLResponse:
+    """The ambassador's planner and printable briefing."""
+    return _render(request, "visits.html", page="visits")
