@@ -1,0 +1,105 @@
+"""The gateway app: the one public API under /v1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import Depends, FastAPI
+
+from crosslink.errors import install_error_handlers
+from crosslink.observability import instrument
+from gateway.config import GatewaySettings
+from gateway.deps import Services, reject_nul_in_query
+from gateway.keys import make_engine
+from gateway.plans import create_plan_table
+from gateway.ratelimit import RateLimiter
+from gateway.routes import health, journeys, matching, profiles
+from gateway.upstream import Upstream, UpstreamPool
+
+DESCRIPTION = """Cross-regional partner matchmaking for SMEs, research bodies and clusters.
+
+Anonymous callers may read and search (rate-limited per address). Writes, batch matching and
+contact details need an API key (`Authorization: Bearer <key>` or `X-API-Key: <key>`) with the
+scopes `write`, `contacts` or `admin`. Every error is `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def _build_services(
+    settings: GatewaySettings,
+    profiles_transport: httpx.AsyncBaseTransport | None,
+    matcher_transports: list[httpx.AsyncBaseTransport | None] | None,
+) -> Services:
+    timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout)
+    profiles_upstream = Upstream(
+        "profiles",
+        settings.profiles_url,
+        timeout=timeout,
+        retries=settings.upstream_retries,
+        transport=profiles_transport,
+    )
+    transports: list[httpx.AsyncBaseTransport | None] = list(
+        matcher_transports or [None] * len(settings.matcher_urls)
+    )
+    urls = settings.matcher_urls
+    if len(urls) < len(transports):  # in-process matchers need distinct base URLs
+        urls = [f"http://matcher-{i}" for i in range(len(transports))]
+    matchers = [
+        Upstream("matcher", url, timeout=timeout, retries=settings.upstream_retries, transport=t)
+        for url, t in zip(urls, transports, strict=False)
+    ]
+    if settings.data_dir and not settings.keys_database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.keys_url())
+    create_plan_table(engine)
+    return Services(
+        settings=settings,
+        profiles=profiles_upstream,
+        matchers=UpstreamPool("matcher", matchers, cooldown=settings.matcher_cooldown),
+        keys_engine=engine,
+        limiter=RateLimiter(
+            anonymous=settings.rate_limit_anonymous, per_key=settings.rate_limit_key
+        ),
+    )
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    *,
+    profiles_transport: httpx.AsyncBaseTransport | None = None,
+    matcher_transports: list[httpx.AsyncBaseTransport | None] | None = None,
+) -> FastAPI:
+    """Build the gateway; transports let tests plug the real services in-process."""
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = _build_services(settings, profiles_transport, matcher_transports)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.profiles.aclose()
+            await services.matchers.aclose()
+            services.keys_engine.dispose()
+
+    app = FastAPI(title="crosslink", version="1", description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    instrument(app, service="gateway")  # X-Request-ID in, out and in logs; /metrics
+    app.include_router(health.router)
+    for module in (profiles, matching, journeys):
+        app.include_router(module.router, prefix="/v1", dependencies=[Depends(reject_nul_in_query)])
+    _include_pages(app)
+    return app
+
+
+def _include_pages(app: FastAPI) -> None:
+    """The web pages (gateway/web), when that package is present."""
+    try:
+        from gateway.web.router import router as pages
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("gateway.web"):
+            return
+        raise
+    app.include_router(pages)

@@ -1,0 +1,1 @@
+"""What callers do, written against the upstream contracts; no FastAPI here."""

@@ -1,0 +1,48 @@
+"""Partner search through the matchers; results carry public profile fields only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.deps import Services
+from gateway.upstream import expect
+from models.matching import MatchesPublic, MatchFilters, MatchRequest
+
+
+def _public(body: Any) -> MatchesPublic:
+    matches = expect(MatchesPublic, body, "matcher")
+    for result in matches.data:
+        result.profile.contact = None
+    return matches
+
+
+def filter_params(filters: MatchFilters) -> list[tuple[str, str]]:
+    """MatchFilters as repeated query parameters (`kinds=research&kinds=sme`)."""
+    params: list[tuple[str, str]] = []
+    for name, values in filters.model_dump(mode="json").items():
+        params.extend((name, str(value)) for value in values)
+    return params
+
+
+async def match_text(*, services: Services, match_in: MatchRequest) -> MatchesPublic:
+    body = await services.matchers.json(
+        "POST", "/match", json=match_in.model_dump(mode="json", exclude_unset=True)
+    )
+    return _public(body)
+
+
+async def match_profile(
+    *,
+    services: Services,
+    profile_id: int,
+    filters: MatchFilters | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    include_own_region: bool = False,
+) -> MatchesPublic:
+    params = [("limit", str(limit)), ("offset", str(offset))]
+    if include_own_region:
+        params.append(("include_own_region", "true"))
+    params.extend(filter_params(filters or MatchFilters()))
+    body = await services.matchers.json("GET", f"/profiles/{profile_id}/matches", params=params)
+    return _public(body)

@@ -1,0 +1,126 @@
+"""Profiles through the gateway: ownership by hub, contact details by scope."""
+
+from __future__ import annotations
+
+from crosslink.errors import Forbidden
+from gateway.auth import Caller
+from gateway.deps import Services
+from gateway.keys import Scope
+from gateway.upstream import expect
+from models.profiles import (
+    ImportResult,
+    ProfileCreate,
+    ProfilePublic,
+    ProfilesPublic,
+    ProfileUpdate,
+)
+
+OWNER_HEADER = "X-Crosslink-Owner"
+
+
+def visible(profile: ProfilePublic, caller: Caller) -> ProfilePublic:
+    """The profile as this caller may see it (contact only for the owner or `contacts`)."""
+    if profile.contact is not None and not caller.may_see_contact(profile.owner):
+        return profile.model_copy(update={"contact": None})
+    return profile
+
+
+def _owner_headers(caller: Caller) -> dict[str, str]:
+    # An admin acts for everyone: no owner header, so the profiles service checks nothing.
+    if caller.hub is None or Scope.admin in caller.scopes:
+        return {}
+    return {OWNER_HEADER: caller.hub}
+
+
+async def fetch_profile(*, services: Services, profile_id: int) -> ProfilePublic:
+    """The full profile including contact; callers must pass it through `visible`."""
+    body = await services.profiles.json(
+        "GET", f"/profiles/{profile_id}", params={"include_contact": "true"}
+    )
+    return expect(ProfilePublic, body, "profiles")
+
+
+async def get_profile(*, services: Services, caller: Caller, profile_id: int) -> ProfilePublic:
+    return visible(await fetch_profile(services=services, profile_id=profile_id), caller)
+
+
+async def create_profile(
+    *, services: Services, caller: Caller, profile_in: ProfileCreate
+) -> ProfilePublic:
+    caller.require(Scope.write)
+    assert caller.hub is not None
+    body = await services.profiles.json(
+        "POST",
+        "/profiles",
+        params={"include_contact": "true"},
+        json=profile_in.model_dump(mode="json", exclude_unset=True),
+        headers={OWNER_HEADER: caller.hub},
+    )
+    return visible(expect(ProfilePublic, body, "profiles"), caller)
+
+
+async def _check_may_change(*, services: Services, caller: Caller, profile_id: int) -> None:
+    caller.require(Scope.write)
+    current = await fetch_profile(services=services, profile_id=profile_id)
+    if not caller.may_change(current.owner):
+        raise Forbidden(
+            f"profile {profile_id} belongs to another hub; '{caller.hub}' may only change or "
+            "delete the profiles it created",
+            details={"profile_id": profile_id},
+        )
+
+
+def _version_headers(if_match: str | None) -> dict[str, str]:
+    return {"If-Match": if_match} if if_match else {}
+
+
+async def update_profile(
+    *,
+    services: Services,
+    caller: Caller,
+    profile_id: int,
+    profile_in: ProfileUpdate,
+    if_match: str | None = None,
+) -> ProfilePublic:
+    await _check_may_change(services=services, caller=caller, profile_id=profile_id)
+    body = await services.profiles.json(
+        "PATCH",
+        f"/profiles/{profile_id}",
+        params={"include_contact": "true"},
+        json=profile_in.model_dump(mode="json", exclude_unset=True),
+        headers={**_owner_headers(caller), **_version_headers(if_match)},
+    )
+    return visible(expect(ProfilePublic, body, "profiles"), caller)
+
+
+async def delete_profile(
+    *, services: Services, caller: Caller, profile_id: int, if_match: str | None = None
+) -> None:
+    await _check_may_change(services=services, caller=caller, profile_id=profile_id)
+    await services.profiles.request(
+        "DELETE",
+        f"/profiles/{profile_id}",
+        headers={**_owner_headers(caller), **_version_headers(if_match)},
+    )
+
+
+async def list_profiles(*, services: Services, params: list[tuple[str, str]]) -> ProfilesPublic:
+    body = await services.profiles.json("GET", "/profiles", params=params)
+    page = expect(ProfilesPublic, body, "profiles")
+    for profile in page.data:
+        profile.contact = None
+    return page
+
+
+async def bulk_import(
+    *, services: Services, caller: Caller, body: bytes, content_type: str
+) -> ImportResult:
+    caller.require(Scope.write)
+    assert caller.hub is not None
+    result = await services.profiles.json(
+        "POST",
+        "/profiles/bulk",
+        content=body,
+        headers={"Content-Type": content_type, OWNER_HEADER: caller.hub},
+    )
+    return expect(ImportResult, result, "profiles")

@@ -1,0 +1,151 @@
+"""Wire schemas of the gateway's own journeys (vouchers, batch, visit plans)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.common import CountryCode, ErrorDetail, Name, RegionCode, RegionPrefix
+from models.matching import MatchFilters, MatchResult, QueryText
+from models.profiles import Kind, ProfilePublic
+
+
+def _exactly_one(model: BaseModel, first: str, second: str) -> None:
+    if (getattr(model, first) is None) == (getattr(model, second) is None):
+        raise ValueError(f"give exactly one of '{first}' or '{second}'")
+
+
+class VoucherRequest(BaseModel):
+    """An applicant's need (or its profile) and home region."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    need: QueryText | None = Field(default=None, description="What the applicant needs, in words")
+    profile_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="Or: the applicant's profile"
+    )
+    applicant_region: RegionCode = Field(description="The applicant's NUTS region, e.g. 'DED2'")
+    countries: list[CountryCode] = Field(default_factory=list, max_length=60)
+    kinds: list[Kind] = Field(default_factory=lambda: [Kind.research], max_length=6)
+    limit: int = Field(default=10, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> VoucherRequest:
+        _exactly_one(self, "need", "profile_id")
+        return self
+
+
+class VoucherProviders(BaseModel):
+    data: list[MatchResult]
+    count: int
+    excluded_region: str = Field(description="Providers from this NUTS region are left out")
+
+
+class BatchQuery(BaseModel):
+    """One query of a batch: a profile to match for, or a text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    text: QueryText | None = None
+    filters: MatchFilters = Field(default_factory=MatchFilters)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BatchQuery:
+        _exactly_one(self, "profile_id", "text")
+        return self
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    queries: list[Any] = Field(
+        min_length=1,
+        max_length=100,
+        description=(
+            'Up to 100 queries, each `{"profile_id": int}` or `{"text": str}` with optional '
+            "`filters` (as in /v1/match). Each is checked on its own: a bad one gets an error "
+            "in its slot, the others are still answered."
+        ),
+        examples=[[{"text": "laser welding process monitoring"}, {"profile_id": 12}]],
+    )
+    limit: int = Field(default=10, ge=1, le=100)
+
+
+class BatchItem(BaseModel):
+    index: int = Field(description="0-based position of the query in the request")
+    status: Literal["ok", "error"]
+    data: list[MatchResult] = Field(default_factory=list)
+    count: int = 0
+    error: ErrorDetail | None = None
+
+
+class BatchResult(BaseModel):
+    results: list[BatchItem]
+    ok: int
+    failed: int
+
+
+class DelegationMember(BaseModel):
+    """A delegation member: a profile or a need in words."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    need: QueryText | None = None
+    name: Name | None = Field(default=None, description="Label for the briefing")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DelegationMember:
+        _exactly_one(self, "profile_id", "need")
+        return self
+
+
+class VisitPlanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delegation: list[DelegationMember] = Field(min_length=1, max_length=20)
+    target: RegionPrefix = Field(
+        description="NUTS code of any level or a country, e.g. 'DED2', 'AT'"
+    )
+    days: int = Field(default=2, ge=1, le=5)
+    visits_per_day: int = Field(default=4, ge=1, le=8)
+
+
+class MemberSummary(BaseModel):
+    index: int
+    label: str
+    need: str
+    profile_id: int | None = None
+
+
+class ServedMember(BaseModel):
+    index: int = Field(description="Position of the member in the delegation")
+    label: str
+    score: float
+    why: list[str] = Field(description="Plain-language reasons")
+    passage: str = Field(description="The host's passage that matched the member's need")
+
+
+class HostVisit(BaseModel):
+    profile: ProfilePublic
+    serves: list[ServedMember]
+
+
+class VisitDay(BaseModel):
+    day: int
+    cities: list[str]
+    visits: list[HostVisit]
+
+
+class VisitPlan(BaseModel):
+    plan_id: str
+    created_at: datetime
+    target: str
+    target_name: str | None
+    delegation: list[MemberSummary]
+    days: list[VisitDay]
+    uncovered: list[int] = Field(description="Members no host in the target serves")
+    briefing_url: str = Field(description="GET this for the printable Markdown briefing")
