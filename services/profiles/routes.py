@@ -21,6 +21,7 @@ from models.profiles import (
     ProfileUpdate,
 )
 from services.profiles import feed, service
+from services.profiles.validation import find_nul, nul_message
 from services.profiles.deps import IfMatchDep, OwnerDep, SessionDep
 from services.profiles.importer import import_records
 from services.profiles.readers import read_body
@@ -75,6 +76,9 @@ def list_profiles(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> ProfilesPublic:
+    where = find_nul({"external_id": external_id, "owner": owner, "q": q, "cursor": cursor})
+    if where:
+        raise InvalidInput(nul_message(where))
     filters = service.ProfileFilters(
         kinds=[k.value for k in kind],
         countries=country,

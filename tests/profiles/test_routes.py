@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import profile_payload
@@ -247,3 +248,12 @@ def test_health(profiles_client: TestClient, create: Create) -> None:
         "ready": True,
         "details": {"profiles": 1},
     }
+
+
+@pytest.mark.parametrize("param", ["q", "external_id", "owner", "cursor"])
+def test_list_rejects_nul_in_text_filters(profiles_client: TestClient, param: str) -> None:
+    response = profiles_client.get("/profiles", params={param: "a\x00b"})
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == (
+        f"{param}: contains a NUL character (\\u0000), which is not accepted in text"
+    )
