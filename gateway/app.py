@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from crosslink.errors import install_error_handlers
 from crosslink.observability import instrument
+from gateway import routes_intel
 from gateway.config import GatewaySettings
 from gateway.deps import Services, reject_nul_in_query
 from gateway.keys import make_engine
@@ -17,6 +18,7 @@ from gateway.plans import create_plan_table
 from gateway.ratelimit import RateLimiter
 from gateway.routes import health, journeys, matching, profiles
 from gateway.upstream import Upstream, UpstreamPool
+from gateway.web.router import router as pages
 
 DESCRIPTION = """Cross-regional partner matchmaking for SMEs, research bodies and clusters.
 
@@ -88,18 +90,7 @@ def create_app(
     install_error_handlers(app)
     instrument(app, service="gateway")  # X-Request-ID in, out and in logs; /metrics
     app.include_router(health.router)
-    for module in (profiles, matching, journeys):
+    for module in (profiles, matching, journeys, routes_intel):
         app.include_router(module.router, prefix="/v1", dependencies=[Depends(reject_nul_in_query)])
-    _include_pages(app)
-    return app
-
-
-def _include_pages(app: FastAPI) -> None:
-    """The web pages (gateway/web), when that package is present."""
-    try:
-        from gateway.web.router import router as pages
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("gateway.web"):
-            return
-        raise
     app.include_router(pages)
+    return app

@@ -79,10 +79,11 @@ def profile_matches(
 
 @router.get("/health", response_model=Health)
 def health(follower: FollowerDep) -> Health:
-    """Ready only when caught up with the change feed."""
+    """Ready once caught up with the change feed; `lag` says how far behind it is now."""
     details = {
         "seq": follower.engine.seq,
         "feed_last_seq": follower.feed_last_seq,
+        "lag": follower.lag,
         "profiles": follower.engine.count(),
         "passages": follower.engine.index.count(),
         "model": follower.engine.encoder.name,

@@ -39,10 +39,19 @@ class FeedFollower:
         self.max_backoff = max_backoff
         self.feed_last_seq: int | None = None
         self.last_error: str | None = None
+        self._caught_up = False
 
     @property
     def ready(self) -> bool:
-        return self.feed_last_seq is not None and self.engine.seq >= self.feed_last_seq
+        """Caught up with the feed once. It stays ready while it follows new writes, so a
+        steady stream of writes never flaps a serving replica back to 503."""
+        return self._caught_up
+
+    @property
+    def lag(self) -> int:
+        if self.feed_last_seq is None:
+            return 0
+        return max(0, self.feed_last_seq - self.engine.seq)
 
     def _failed(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -77,6 +86,8 @@ class FeedFollower:
             # Nothing after our seq although the feed is further: the tail holds no changes.
             self.engine.advance(page.last_seq)
         self.feed_last_seq = page.last_seq
+        if self.engine.seq >= page.last_seq:
+            self._caught_up = True
         return len(page.changes) >= self.page_size
 
     async def run(self) -> None:

@@ -22,7 +22,6 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from starlette.routing import NoMatchFound
 
 from tests.web.data import LASER_NEED, PROFILES
 
@@ -104,17 +103,6 @@ def web_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin.dispose()
 
 
-def gateway_with_pages(app: FastAPI) -> FastAPI:
-    """The gateway app, with the pages included if create_app does not include them yet."""
-    from gateway.web.router import router
-
-    try:
-        app.url_path_for("web-search")
-    except NoMatchFound:
-        app.include_router(router)
-    return app
-
-
 @dataclass
 class Stack:
     url: str
@@ -152,7 +140,7 @@ def stack(web_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
                 data_dir=data_dir,
                 rate_limit_anonymous="100000/minute",
             )
-            gateway_app = gateway_with_pages(create_gateway(settings))
+            gateway_app = create_gateway(settings)
             with ServerThread(gateway_app) as gateway_url:
                 wait_for(
                     lambda: _indexed(gateway_url, len(PROFILES)),

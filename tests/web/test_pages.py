@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.config import GatewaySettings
-from tests.web.conftest import gateway_with_pages
 
 
 class Markup(HTMLParser):
@@ -37,7 +36,7 @@ def parse(html: str) -> Markup:
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     # No lifespan: the page shells need no upstream.
     settings = GatewaySettings(data_dir=tmp_path_factory.mktemp("web-pages"))
-    return TestClient(gateway_with_pages(create_app(settings)))
+    return TestClient(create_app(settings))
 
 
 @pytest.mark.parametrize("path", ["/", "/profiles/7", "/visits"])

@@ -1,0 +1,178 @@
+"""Cluster intelligence: technology fields, the competence map, cross-sector bridges and a
+cluster's potential. Figures are computed by the matcher; the gateway passes them on."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from models.matching import MatchedPassage
+from models.profiles import Kind
+
+Level = Literal["country", "nuts1", "nuts2"]
+FieldId = str  # "F3": stable while the data does not change much
+
+
+class TechField(BaseModel):
+    """A technology field: a cluster of the profiles' competence passages."""
+
+    id: FieldId
+    label: str = Field(description="The most characteristic terms, comma-separated")
+    terms: list[str]
+    size: int = Field(description="Organisations with this field among their competences")
+    passages: int = Field(description="Competence passages (description, offers, keywords)")
+
+
+class FieldsPublic(BaseModel):
+    data: list[TechField]
+    count: int
+    profiles: int = Field(description="Profiles the fields were computed on")
+    seq: int = Field(description="Change-feed position of the data they were computed on")
+
+
+class OrgRef(BaseModel):
+    """An organisation as the intelligence views name it (public fields only)."""
+
+    id: int
+    name: str
+    kind: Kind
+    country: str
+    region: str | None = None
+    weight: float = Field(
+        default=1.0, description="Share of its competence passages in the field at hand"
+    )
+
+
+class CompetenceCell(BaseModel):
+    """One region x field. specialisation = (count / region_total) / (field_total / total):
+    above 1 the region holds a larger share of the field than the whole set does."""
+
+    region: str
+    region_name: str | None = None
+    field: FieldId
+    field_label: str
+    count: int = Field(description="Organisations of the region in the field")
+    region_total: int = Field(description="Organisations of the region")
+    field_total: int = Field(description="Organisations in the field, all regions")
+    total: int = Field(description="Organisations on the map")
+    specialisation: float
+    top: list[OrgRef] = Field(default_factory=list, description="Its most specialised members")
+
+
+CSV_COLUMNS = [
+    "region",
+    "region_name",
+    "field",
+    "field_label",
+    "count",
+    "region_total",
+    "field_total",
+    "total",
+    "specialisation",
+    "top_organisations",
+]
+
+
+class CompetenceMap(BaseModel):
+    level: Level
+    kind: Kind | None = None
+    total: int
+    data: list[CompetenceCell]
+    count: int
+
+    def to_csv(self) -> str:
+        """One row per region x field; the top organisations `;`-separated."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for c in self.data:
+            writer.writerow(
+                [
+                    c.region,
+                    c.region_name or "",
+                    c.field,
+                    c.field_label,
+                    c.count,
+                    c.region_total,
+                    c.field_total,
+                    c.total,
+                    f"{c.specialisation:.4f}",
+                    "; ".join(o.name for o in c.top),
+                ]
+            )
+        return out.getvalue()
+
+
+class Bridge(BaseModel):
+    """The provider's offer answers the seeker's need; they work in different fields."""
+
+    seeker: OrgRef
+    provider: OrgRef
+    seeker_field: FieldId
+    provider_field: FieldId
+    field_distance: float = Field(description="1 - cosine of the two fields' centroids")
+    similarity: float = Field(description="Cosine of the need and the offer")
+    need: MatchedPassage
+    offer: MatchedPassage
+    reason: str
+
+
+class FieldPair(BaseModel):
+    seeker_field: FieldId
+    seeker_label: str
+    provider_field: FieldId
+    provider_label: str
+    field_distance: float
+    bridges: int
+    mean_similarity: float
+
+
+class BridgesPublic(BaseModel):
+    data: list[Bridge]
+    count: int
+    field_pairs: list[FieldPair] = Field(description="The bridges aggregated by pair of fields")
+
+
+class FieldStanding(BaseModel):
+    """One of a profile's fields and how specialised its region is in it."""
+
+    field: FieldId
+    label: str
+    weight: float
+    region: str | None
+    count: int
+    specialisation: float | None = Field(description="None when the profile has no region")
+
+
+class Peer(BaseModel):
+    profile: OrgRef
+    similarity: float
+    shared_fields: list[FieldId]
+
+
+class Opportunity(BaseModel):
+    """A field where the profile's region is weak and a neighbouring region is strong."""
+
+    field: FieldId
+    label: str
+    region: str
+    specialisation: float
+    count: int
+    neighbour: str
+    neighbour_name: str | None = None
+    scope: Literal["nuts1", "country"] = Field(description="Same NUTS-1 region or same country")
+    neighbour_specialisation: float
+    neighbour_count: int
+    examples: list[OrgRef] = Field(default_factory=list)
+
+
+class ClusterPotential(BaseModel):
+    profile: OrgRef
+    region: str | None
+    fields: list[FieldStanding]
+    peers: list[Peer]
+    complementary: list[Bridge]
+    opportunities: list[Opportunity]

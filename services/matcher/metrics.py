@@ -1,0 +1,39 @@
+"""The matcher's own Prometheus figures: index size, applied seq, feed lag.
+
+Read at scrape time from the live engine and feed follower (`app.state.follower`), so they cost
+nothing between scrapes.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Gauge
+
+
+def register_matcher_metrics(app: FastAPI, registry: CollectorRegistry) -> None:
+    def follower():  # type: ignore[no-untyped-def]
+        return getattr(app.state, "follower", None)
+
+    def profiles() -> float:
+        f = follower()
+        return float(f.engine.count()) if f else 0.0
+
+    def passages() -> float:
+        f = follower()
+        return float(f.engine.index.count()) if f else 0.0
+
+    def applied_seq() -> float:
+        f = follower()
+        return float(f.engine.seq) if f else 0.0
+
+    def feed_lag() -> float:
+        f = follower()
+        return float(f.lag) if f else 0.0
+
+    for name, doc, read in (
+        ("crosslink_matcher_profiles", "Profiles in the index", profiles),
+        ("crosslink_matcher_passages", "Passage vectors in the index", passages),
+        ("crosslink_matcher_applied_seq", "Last change-feed seq applied", applied_seq),
+        ("crosslink_matcher_feed_lag", "Changes in the feed not yet applied", feed_lag),
+    ):
+        Gauge(name, doc, registry=registry).set_function(read)

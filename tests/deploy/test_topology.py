@@ -1,0 +1,197 @@
+"""The production topology as separate processes: the database (PostgreSQL when
+CROSSLINK_TEST_DATABASE_URL is set, else a SQLite file), profiles, two matcher replicas and the
+gateway, each started with `python -m crosslink serve ...` as the containers start them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.factories import SAMPLES
+
+STARTUP_DEADLINE = 120.0
+QUERY = {"text": "laser welding process monitoring for aluminium parts", "limit": 5}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _poll(check: Callable[[], Any], *, deadline: float, what: str) -> Any:
+    end = time.monotonic() + deadline
+    last: Any = None
+    while time.monotonic() < end:
+        try:
+            last = check()
+        except httpx.HTTPError as exc:
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting for {what}; last: {last!r}")
+
+
+class Stack:
+    def __init__(self, tmp: Path, database_url: str):
+        self.tmp = tmp
+        self.env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "CROSSLINK_DATABASE_URL": database_url,
+            "CROSSLINK_KEYS_DATABASE_URL": database_url,
+            "CROSSLINK_DEMO_DATA": "0",
+            "CROSSLINK_DATA_DIR": str(tmp / "data"),
+            "CROSSLINK_LOG_LEVEL": "WARNING",
+        }
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.ports: dict[str, int] = {}
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def start(self, name: str, service: str, **env: str) -> None:
+        self.ports[name] = _free_port()
+        log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
+        cmd = [sys.executable, "-m", "crosslink", "serve", service, "--port", str(self.ports[name])]
+        self.procs[name] = subprocess.Popen(
+            cmd, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+
+    def start_matcher(self, name: str) -> None:
+        self.start(
+            name,
+            "matcher",
+            CROSSLINK_PROFILES_URL=self.url("profiles"),
+            CROSSLINK_MATCHER_INDEX_DIR=str(self.tmp / name),
+        )
+
+    def wait_ready(self, name: str) -> None:
+        def ready() -> bool:
+            proc = self.procs[name]
+            if proc.poll() is not None:
+                log = (self.tmp / f"{name}.log").read_text(errors="replace")[-3000:]
+                raise AssertionError(f"{name} exited with {proc.returncode}:\n{log}")
+            return httpx.get(f"{self.url(name)}/health", timeout=2).status_code == 200
+
+        _poll(ready, deadline=STARTUP_DEADLINE, what=f"{name} to be ready")
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+
+@pytest.fixture
+def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
+    stack = Stack(tmp_path, database_url)
+    try:
+        stack.start("profiles", "profiles")
+        stack.wait_ready("profiles")
+        stack.start_matcher("matcher-a")
+        stack.start_matcher("matcher-b")
+        stack.ports["gateway"] = 0
+        stack.start(
+            "gateway",
+            "gateway",
+            CROSSLINK_PROFILES_URL=stack.url("profiles"),
+            CROSSLINK_MATCHER_URLS=f"{stack.url('matcher-a')},{stack.url('matcher-b')}",
+        )
+        for name in ("matcher-a", "matcher-b", "gateway"):
+            stack.wait_ready(name)
+        yield stack
+    finally:
+        stack.stop_all()
+
+
+def _create_key(stack: Stack) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "crosslink", "keys", "create", "--hub", "ops", "--scopes", "read,write"],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _ranking(base_url: str) -> list[tuple[int, float]]:
+    response = httpx.post(f"{base_url}/match", json=QUERY, timeout=10)
+    assert response.status_code == 200, response.text
+    # Scores to 2 decimals: replicas that encoded in different batches may differ in the 4th.
+    return [(r["profile"]["id"], round(r["score"], 2)) for r in response.json()["data"]]
+
+
+def test_replicas_agree_survive_a_stop_and_catch_up(stack: Stack) -> None:
+    headers = {"Authorization": f"Bearer {_create_key(stack)}"}
+    ids = {}
+    with httpx.Client(base_url=stack.url("gateway"), headers=headers, timeout=10) as gateway:
+        for sample in SAMPLES:
+            response = gateway.post("/v1/profiles", json=sample)
+            assert response.status_code == 201, response.text
+            ids[sample["name"]] = response.json()["id"]
+        laser = ids["Lasertec Dresden"]
+
+        # Every replica follows the feed on its own and ranks the same way.
+        def replicas_agree() -> list[tuple[int, float]] | None:
+            a, b = _ranking(stack.url("matcher-a")), _ranking(stack.url("matcher-b"))
+            return a if a == b and a and a[0][0] == laser else None
+
+        agreed = _poll(replicas_agree, deadline=30, what="both replicas to rank Lasertec first")
+        assert len(agreed) == 5
+
+        through_gateway = gateway.post("/v1/match", json=QUERY)
+        assert through_gateway.status_code == 200
+        assert [r["profile"]["id"] for r in through_gateway.json()["data"]] == [i for i, _ in agreed]
+
+        # A deletion reaches both replicas.
+        assert gateway.delete(f"/v1/profiles/{laser}").status_code == 204
+
+        def laser_gone() -> bool:
+            return all(
+                laser not in [i for i, _ in _ranking(stack.url(m))] for m in ("matcher-a", "matcher-b")
+            )
+
+        _poll(laser_gone, deadline=30, what="the deleted profile to leave both replicas")
+
+        # One replica down: the gateway keeps answering from the other.
+        stack.stop("matcher-a")
+        for _ in range(4):
+            response = gateway.post("/v1/match", json=QUERY)
+            assert response.status_code == 200, response.text
+            assert laser not in [r["profile"]["id"] for r in response.json()["data"]]
+
+        # A replica started later catches up from the feed and agrees with the survivor.
+        stack.start_matcher("matcher-c")
+        stack.wait_ready("matcher-c")
+        assert _ranking(stack.url("matcher-c")) == _ranking(stack.url("matcher-b"))
+
+    # Every service exposes Prometheus metrics.
+    for name in ("profiles", "matcher-b", "matcher-c", "gateway"):
+        metrics = httpx.get(f"{stack.url(name)}/metrics", timeout=5)
+        assert metrics.status_code == 200
+        assert "http_requests_total" in metrics.text, name
+    lag = httpx.get(f"{stack.url('matcher-c')}/metrics", timeout=5).text
+    assert "crosslink_matcher_feed_lag 0.0" in lag
+    assert f"crosslink_matcher_profiles {len(SAMPLES) - 1}.0" in lag
