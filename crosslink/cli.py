@@ -12,7 +12,6 @@ app = typer.Typer(help="crosslink: cross-regional partner matchmaking", no_args_
 _COMMAND_MODULES = (
     "services.profiles.cli",
     "services.profiles.cordis",
-    "services.matcher.cli",
     "gateway.cli",
     "crosslink.run",
 )

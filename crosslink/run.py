@@ -70,6 +70,8 @@ def serve(service: Service, host: str | None = None, port: int | None = None) ->
 
     settings = RunSettings()
     setup_logging(service.value, settings.log_level)
+    if service is Service.gateway:
+        _announce_admin_key()
     uvicorn.run(
         FACTORIES[service],
         factory=True,
@@ -119,8 +121,6 @@ def run_all() -> int:
             if not _available(service):
                 typer.echo(f"crosslink: {service.value} is not built yet; skipped", err=True)
                 continue
-            if service is Service.gateway:
-                _announce_admin_key()
             cmd = [sys.executable, "-m", "crosslink", "serve", service.value]
             proc = subprocess.Popen(cmd, env=env)
             procs.append((service, proc))

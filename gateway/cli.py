@@ -1,4 +1,4 @@
-"""`crosslink keys create|list|revoke` and `crosslink serve-gateway`."""
+"""`crosslink keys create|list|revoke`, and the admin key made on first start."""
 
 from __future__ import annotations
 
@@ -95,19 +95,5 @@ def ensure_admin_key(settings: GatewaySettings) -> Path | None:
     return path
 
 
-def serve_gateway(
-    host: Annotated[str | None, typer.Option(help="Bind address (default CROSSLINK_HOST)")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
-) -> None:
-    """Run the gateway (the public /v1 API); creates the admin key on first start."""
-    from crosslink.run import Service, serve
-
-    created = ensure_admin_key(GatewaySettings())
-    if created is not None:
-        typer.echo(f"admin API key written to {created} (owner-only)", err=True)
-    serve(Service.gateway, host, port)
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
-    app.command("serve-gateway")(serve_gateway)

@@ -13,8 +13,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CROSSLINK_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = 8000
     data_dir: Path = Path("var")
     profiles_url: str = "http://127.0.0.1:8001"
     matcher_urls: Annotated[list[str], NoDecode] = Field(

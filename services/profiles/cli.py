@@ -1,4 +1,4 @@
-"""`crosslink import FILE` and `crosslink serve-profiles`."""
+"""`crosslink import FILE`."""
 
 from __future__ import annotations
 
@@ -49,19 +49,5 @@ def import_file(
         raise typer.Exit(1)
 
 
-def serve_profiles(
-    host: Annotated[str | None, typer.Option(help="Default: CROSSLINK_PROFILES_HOST")] = None,
-    port: Annotated[int | None, typer.Option(help="Default: CROSSLINK_PROFILES_PORT")] = None,
-) -> None:
-    """Run the profiles service (default 127.0.0.1:8001)."""
-    import uvicorn
-
-    from services.profiles.app import create_app
-
-    settings = ProfilesSettings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
-
-
 def register(app: typer.Typer) -> None:
     app.command("import")(import_file)
-    app.command("serve-profiles")(serve_profiles)

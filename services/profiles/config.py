@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,13 +23,6 @@ class ProfilesSettings(BaseSettings):
     )
     demo_data: bool = Field(
         default=True, description="Load the demo profiles into an empty database"
-    )
-    # Several services share the env prefix, so the address names its service.
-    host: str = Field(
-        default="127.0.0.1", validation_alias=AliasChoices("host", "CROSSLINK_PROFILES_HOST")
-    )
-    port: int = Field(
-        default=8001, validation_alias=AliasChoices("port", "CROSSLINK_PROFILES_PORT")
     )
 
     @property
