@@ -21,11 +21,11 @@ from models.profiles import (
     ProfileUpdate,
 )
 from services.profiles import feed, service
-from services.profiles.validation import find_nul, nul_message
 from services.profiles.deps import IfMatchDep, OwnerDep, SessionDep
 from services.profiles.importer import import_records
 from services.profiles.readers import read_body
 from services.profiles.tables import Profile
+from services.profiles.validation import find_nul, nul_message
 
 router = APIRouter()
 
