@@ -27,19 +27,18 @@ def default_model() -> str:
     return str(get_model_path())
 
 
-# What the tuning runs recommend (docs/QUALITY.md): a stronger activity prior, a deeper cut.
-RECOMMENDED: dict[str, float] = {"activity": 0.6, "candidates": 400}
-
-
 def ablations() -> dict[str, dict[str, float]]:
     """Weight variants of crosslink (each off the defaults) to measure which priors help."""
     return {
-        "crosslink recommended": RECOMMENDED,
+        "crosslink trust 0.5": {"trust": 0.5},
+        "crosslink trust 1.0": {"trust": 1.0},
+        "crosslink known 1.0": {"known": 1.0},
+        "crosslink −known": {"known": 0.0},
         "crosslink −activity": {"activity": 0.0},
         "crosslink −kind": {"kind": 0.0},
         "crosslink −trust": {"trust": 0.0},
         "crosslink −lexical": {"lexical": 0.0},
-        "crosslink no priors": {"activity": 0.0, "kind": 0.0, "trust": 0.0},
+        "crosslink no priors": {"activity": 0.0, "kind": 0.0, "trust": 0.0, "known": 0.0},
     }
 
 
@@ -88,12 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         variants: dict[str, dict[str, float]] = {"crosslink": {}} | (
             {} if args.no_ablation else ablations()
         )
+        engine = build_engine(split, encoder, profiles)
+        encoder.save()
         for name, change in variants.items():
             weights = RankingWeights(**(RankingWeights().model_dump() | change))
-            engine = build_engine(split, encoder, profiles, weights)
-            encoder.save()
-            rankers[name] = engine_ranker(split, engine)
-            log.info("%s ready", name)
+            rankers[name] = engine_ranker(split, engine, weights)
     results = evaluate(split, rankers)
     encoder.save()
     methods = list(rankers)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from eval.cache import CachingEncoder
 from eval.dataset import Query, Split
 from eval.runner import DEPTH, Ranker
-from models.matching import MatchFilters, MatchRequest
+from models.matching import MatchRequest
 from models.profiles import ProfilePublic
 from services.matcher.ranking import RankingWeights
 from services.matcher.service import MatchEngine
@@ -33,17 +33,23 @@ def build_engine(
     return engine
 
 
-def engine_ranker(split: Split, engine: MatchEngine) -> Ranker:
-    """new: on behalf of the seeker (its region and known partners excluded by the engine);
-    all: the same text without a seeker, its region excluded by filter, the seeker dropped."""
+def engine_ranker(
+    split: Split, engine: MatchEngine, weights: RankingWeights | None = None
+) -> Ranker:
+    """Always on behalf of the seeker (its NUTS-2 region excluded by the engine). new: its known
+    partners excluded, as the product does by default; all: `include_known_partners`, so its
+    earlier partners stay in the ranking (ranked up by the `known` component)."""
+
+    chosen = weights or engine.weights
 
     def rank(query: Query, setting: str) -> list[int]:
-        if setting == "new":
-            request = MatchRequest(text=query.text, seeker_id=query.seeker, limit=DEPTH)
-        else:
-            region = split.region2(query.seeker)
-            filters = MatchFilters(exclude_regions=[region] if region else [])
-            request = MatchRequest(text=query.text, filters=filters, limit=DEPTH + 1)
+        engine.weights = chosen  # one engine serves every weight variant
+        request = MatchRequest(
+            text=query.text,
+            seeker_id=query.seeker,
+            limit=DEPTH + 1,
+            include_known_partners=setting != "new",
+        )
         ids = [r.profile.id for r in engine.match(request).data]
         return [pid for pid in ids if pid != query.seeker][:DEPTH]
 

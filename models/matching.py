@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from models.common import CountryCode, RegionPrefix, SectorCode
 from models.profiles import Kind, ProfilePublic
 
-QueryText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+QueryText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
+]
 
 
 class MatchFilters(BaseModel):
@@ -19,7 +21,9 @@ class MatchFilters(BaseModel):
 
     kinds: list[Kind] = Field(default_factory=list)
     countries: list[CountryCode] = Field(default_factory=list)
-    regions: list[RegionPrefix] = Field(default_factory=list, description="NUTS prefixes, any level")
+    regions: list[RegionPrefix] = Field(
+        default_factory=list, description="NUTS prefixes, any level"
+    )
     exclude_regions: list[RegionPrefix] = Field(default_factory=list)
     exclude_countries: list[CountryCode] = Field(default_factory=list)
     sectors: list[SectorCode] = Field(default_factory=list, description="NACE prefixes")
@@ -35,6 +39,10 @@ class MatchRequest(BaseModel):
     offset: int = Field(default=0, ge=0, le=1_000)
     include_own_region: bool = Field(
         default=False, description="With a seeker: keep candidates from the seeker's NUTS-2 region"
+    )
+    include_known_partners: bool = Field(
+        default=False,
+        description="With a seeker: keep its known partners (ranked up) instead of excluding them",
     )
 
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 
+import faiss
 import httpx
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from crosslink.errors import install_error_handlers
+from crosslink.observability import instrument
 from services.matcher.config import MatcherSettings
 from services.matcher.encoder import Encoder
+from services.matcher.metrics import register_matcher_metrics
 from services.matcher.routes import router
+from services.matcher.routes_intel import router as intel_router
 from services.matcher.service import MatchEngine
 from services.matcher.sync import FeedFollower
 
@@ -43,9 +48,19 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        faiss.omp_set_num_threads(settings.search_threads)
         model = encoder
         if model is None:
-            model = await run_in_threadpool(Encoder, settings.model)
+            model = await run_in_threadpool(
+                functools.partial(
+                    Encoder,
+                    settings.model,
+                    backend=settings.encoder_backend,
+                    cache_dir=settings.model_cache_dir,
+                    threads=settings.encoder_threads,
+                    query_cache=settings.query_cache,
+                )
+            )
         engine = MatchEngine(model)
         await run_in_threadpool(engine.load, settings.resolved_index_dir)
         client = httpx.AsyncClient(
@@ -74,5 +89,7 @@ def create_app(
 
     app = FastAPI(title="crosslink matcher", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
+    register_matcher_metrics(app, instrument(app, service="matcher"))
     app.include_router(router)
+    app.include_router(intel_router)
     return app

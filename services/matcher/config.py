@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,13 @@ class MatcherSettings(BaseSettings):
     profiles_url: str = "http://127.0.0.1:8001"
     model: str = Field(default_factory=default_model, description="sentence-transformers name/path")
     data_dir: Path = Path("./var")
+    # onnx-int8: ~2x the torch throughput on 2 cores, cosine agreement ~0.99 (docs/BENCHMARKS.md).
+    encoder_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
+    encoder_threads: int | None = Field(default=None, ge=1, description="Default: all cores")
+    search_threads: int = Field(
+        default=1, ge=1, description="FAISS threads per search; requests already run in parallel"
+    )
+    query_cache: int = Field(default=1024, ge=0, description="Query texts whose vectors are kept")
     # Replicas each keep their own snapshot, so the index directory can be set on its own.
     index_dir: Path | None = Field(
         default=None, validation_alias=AliasChoices("index_dir", "CROSSLINK_MATCHER_INDEX_DIR")
@@ -44,10 +52,10 @@ class MatcherSettings(BaseSettings):
         validation_alias=AliasChoices("snapshot_interval", "CROSSLINK_MATCHER_SNAPSHOT_INTERVAL"),
     )
     upstream_timeout: float = Field(default=10.0, gt=0)
-    host: str = Field(
-        default="127.0.0.1", validation_alias=AliasChoices("host", "CROSSLINK_MATCHER_HOST")
-    )
-    port: int = Field(default=8002, validation_alias=AliasChoices("port", "CROSSLINK_MATCHER_PORT"))
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "models"
 
     @property
     def resolved_index_dir(self) -> Path:

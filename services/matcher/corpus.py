@@ -48,6 +48,8 @@ class Corpus:
     passage_rows: np.ndarray  # ... and the row of the profile it belongs to
     vocab: dict[str, int]
     doc_freq: np.ndarray
+    # Each row's distinct token ids (sorted), so explanations need no re-tokenising.
+    row_tokens: list[np.ndarray]
     bm25: bm25s.BM25 | None
 
     @classmethod
@@ -61,17 +63,16 @@ class Corpus:
         passage_ids = (ids[passage_rows] << 8) | passage_nos
         vocab: dict[str, int] = {}
         doc_freq = np.zeros(0, dtype=np.int64)
+        row_tokens: list[np.ndarray] = []
         retriever = None
         if ordered:
             tokenized = bm25s.tokenize(
                 [profile_text(p) for p in ordered], stopwords="en", show_progress=False
             )
             vocab = dict(tokenized.vocab)
+            row_tokens = [np.unique(np.asarray(d, dtype=np.int64)) for d in tokenized.ids]
             doc_freq = np.bincount(
-                np.concatenate(
-                    [np.unique(np.asarray(d, dtype=np.int64)) for d in tokenized.ids]
-                    + [np.zeros(0, dtype=np.int64)]
-                ),
+                np.concatenate([*row_tokens, np.zeros(0, dtype=np.int64)]),
                 minlength=len(vocab),
             )
             retriever = bm25s.BM25()
@@ -87,6 +88,7 @@ class Corpus:
             passage_rows=passage_rows,
             vocab=vocab,
             doc_freq=doc_freq,
+            row_tokens=row_tokens,
             bm25=retriever,
         )
 
@@ -134,6 +136,15 @@ class Corpus:
 
     def token_ids(self, tokens: Sequence[str]) -> list[int]:
         return [self.vocab[t] for t in tokens if t in self.vocab]
+
+    def shared_tokens(self, tokens: Sequence[str], row: int) -> set[str]:
+        """The query tokens that also occur in the profile at `row`."""
+        known = {t: i for t in tokens if (i := self.vocab.get(t)) is not None}
+        if not known:
+            return set()
+        ids = np.fromiter(known.values(), dtype=np.int64, count=len(known))
+        hit = np.isin(ids, self.row_tokens[row], assume_unique=True)
+        return {t for t, found in zip(known, hit, strict=True) if found}
 
     def bm25_scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every row for the query's words (zeros when none is known)."""

@@ -6,13 +6,19 @@ the keywords) so that nothing beyond the model's window is silently truncated; q
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from models.profiles import ProfilePublic
+
+if TYPE_CHECKING:
+    from services.matcher.onnx_backend import OnnxEmbedder
 
 log = logging.getLogger("crosslink.matcher.encoder")
 
@@ -20,6 +26,10 @@ Field = Literal["description", "offer", "need", "keywords", "name"]
 FIELD_CODES: dict[str, int] = {"description": 0, "offer": 1, "need": 2, "keywords": 3, "name": 4}
 MAX_PASSAGES = 256  # passage ids are `profile_id << 8 | passage_no`
 WINDOW_STRIDE = 32  # tokens shared by consecutive chunks so no phrase is cut in two
+Backend = Literal["torch", "onnx", "onnx-int8"]
+TOKEN_BUDGET = 8192  # padded tokens per ONNX batch: long passages in small batches, short in big
+MAX_BATCH = 128
+SMALL_REQUEST = 8  # texts up to which a request runs single-threaded (queries)
 
 
 @dataclass(frozen=True)
@@ -34,19 +44,62 @@ class Encoder:
 
     Args:
         model: a model name or a local directory (the default is the packaged MiniLM).
-        batch_size: passages per forward pass.
+        batch_size: passages per forward pass (torch backend).
+        backend: `torch` (sentence-transformers as is), `onnx` (fp32 ONNX Runtime) or
+            `onnx-int8` (dynamically quantised); the ONNX files are exported once into
+            `cache_dir` from the local weights.
+        cache_dir: where exported ONNX models are kept (required for the ONNX backends).
+        threads: CPU threads for inference (default: all cores).
+        query_cache: how many query texts keep their vectors (LRU) for `encode_queries`.
     """
 
-    def __init__(self, model: str, *, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        batch_size: int = 64,
+        backend: Backend = "torch",
+        cache_dir: Path | None = None,
+        threads: int | None = None,
+        query_cache: int = 1024,
+    ) -> None:
         from sentence_transformers import SentenceTransformer
 
-        self.name = model
         self.batch_size = batch_size
         self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
         self.dimension = int(self._model.get_embedding_dimension() or 0)
+        self.max_tokens = int(self._model.max_seq_length or 256)
         # Room for [CLS] and [SEP] inside the model's window.
-        self.window = int(self._model.max_seq_length or 256) - 2
+        self.window = self.max_tokens - 2
         self._tokenizer = self._model.tokenizer
+        self._onnx: OnnxEmbedder | None = None
+        if backend != "torch":
+            self._onnx = self._load_onnx(model, backend, cache_dir, threads)
+            if self._onnx is None:
+                backend = "torch"
+        if backend == "torch" and threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        self.backend: Backend = backend
+        # Snapshots remember the name: vectors of another backend are not mixed in silently.
+        self.name = model if backend == "torch" else f"{model}#{backend}"
+        self._query_vector = functools.lru_cache(maxsize=query_cache)(self._encode_one)
+
+    def _load_onnx(
+        self, model: str, backend: Backend, cache_dir: Path | None, threads: int | None
+    ) -> OnnxEmbedder | None:
+        from services.matcher.onnx_backend import OnnxEmbedder, ensure_model_file
+
+        kinds = [type(module).__name__ for module in self._model]
+        pooling = getattr(self._model[1], "pooling_mode", "mean") if len(kinds) > 1 else None
+        if kinds[:2] != ["Transformer", "Pooling"] or pooling != "mean" or not os.path.isdir(model):
+            log.warning("%s is not a local mean-pooled model; using the torch backend", model)
+            return None
+        if cache_dir is None:
+            raise ValueError(f"the {backend} backend needs a cache_dir for the exported model")
+        path = ensure_model_file(Path(model), cache_dir, int8=backend == "onnx-int8")
+        return OnnxEmbedder(path, threads=threads)
 
     def split(self, text: str) -> list[str]:
         """Cut `text` into chunks of at most one model window each (overlapping a little)."""
@@ -92,6 +145,14 @@ class Encoder:
         """L2-normalised float32 embeddings, shape (len(texts), dimension)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        unique = list(dict.fromkeys(texts))
+        if len(unique) < len(texts):
+            # CORDIS partners share project titles: each distinct text is embedded once.
+            vectors = self.encode(unique)
+            row = {text: i for i, text in enumerate(unique)}
+            return vectors[[row[t] for t in texts]]
+        if self._onnx is not None:
+            return self._encode_onnx(texts)
         vectors = self._model.encode(
             texts,
             batch_size=self.batch_size,
@@ -100,3 +161,35 @@ class Encoder:
             normalize_embeddings=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Like `encode`, but repeated query texts are answered from an LRU cache."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._query_vector(t) for t in texts])
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        vector = self.encode([text])[0]
+        vector.setflags(write=False)
+        return vector
+
+    def _encode_onnx(self, texts: list[str]) -> np.ndarray:
+        """Sorted by length and batched by a padded-token budget, so little is spent on pads."""
+        assert self._onnx is not None
+        ids = self._tokenizer(texts, truncation=True, max_length=self.max_tokens)["input_ids"]
+        lengths = np.array([len(i) for i in ids])
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        ordered = np.argsort(-lengths, kind="stable")
+        start = 0
+        while start < len(ordered):
+            longest = int(lengths[ordered[start]])
+            size = max(1, min(MAX_BATCH, TOKEN_BUDGET // max(longest, 1)))
+            batch = ordered[start : start + size]
+            input_ids = np.zeros((len(batch), longest), dtype=np.int64)
+            mask = np.zeros((len(batch), longest), dtype=np.int64)
+            for row, j in enumerate(batch):
+                input_ids[row, : lengths[j]] = ids[j]
+                mask[row, : lengths[j]] = 1
+            out[batch] = self._onnx.embed(input_ids, mask, small=len(texts) <= SMALL_REQUEST)
+            start += size
+        return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from models.matching import Explanation, MatchedPassage
 from models.profiles import ProfilePublic
@@ -16,10 +16,14 @@ CLOSE = 0.35  # cosine above which a passage is called close to the query
 
 
 def shared_terms(
-    query_tokens: Sequence[str], candidate: ProfilePublic, idf: Callable[[str], float]
+    query_tokens: Sequence[str],
+    candidate: ProfilePublic,
+    idf: Callable[[str], float],
+    common: Collection[str] | None = None,
 ) -> list[str]:
-    """Words in both texts (stop words removed), rarest first."""
-    common = set(query_tokens) & set(tokenize([profile_text(candidate)])[0])
+    """Words in both texts (stop words removed), rarest first; `common` when already known."""
+    if common is None:
+        common = set(query_tokens) & set(tokenize([profile_text(candidate)])[0])
     return sorted(common, key=lambda t: (-idf(t), t))[:MAX_TERMS]
 
 
@@ -62,6 +66,8 @@ def reasons(
         out.append("Works in the sectors " + ", ".join(sectors) + ".")
     if components.get("reciprocal", 0.0) >= 0.5 and seeker is not None:
         out.append("It needs something you offer, so the partnership can go both ways.")
+    if components.get("known", 0.0) > 0:
+        out.append("You have worked together before.")
     if common_partners:
         out.append(f"It has worked with {common_partners} of your partners.")
     if candidate.partners:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import faiss
 import numpy as np
@@ -37,26 +37,65 @@ class VectorIndex(Protocol):
 
 
 class FaissIndex:
-    """`IndexIDMap2` over exact inner product.
+    """Exact inner product (`IndexIDMap2` over a flat index) while small; past `ivf_threshold`
+    vectors it is rebuilt once as `IVF{~sqrt(n)},SQ8` (4x less memory, a fraction of the scan).
+
+    In IVF mode a search restricted to at most `exact_below` allowed ids stays exact (those
+    vectors are scored directly), so narrow filters never lose hits to unprobed lists.
 
     Args:
         dimension: embedding width; vectors must be L2-normalised float32.
+        ivf_threshold: vector count above which the index becomes IVF+SQ8 (0: never).
+        nprobe: inverted lists scanned per IVF search (recall: docs/BENCHMARKS.md).
     """
 
-    def __init__(self, dimension: int) -> None:
+    def __init__(
+        self,
+        dimension: int,
+        *,
+        ivf_threshold: int = 100_000,
+        nprobe: int = 16,
+        exact_below: int = 20_000,
+    ) -> None:
         self.dimension = dimension
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self.ivf_threshold = ivf_threshold
+        self.nprobe = nprobe
+        self.exact_below = exact_below
+        self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+    @property
+    def is_ivf(self) -> bool:
+        return isinstance(self._index, faiss.IndexIVF)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
             self._index.add_with_ids(
                 np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
             )
+        if not self.is_ivf and self.ivf_threshold and self.count() > self.ivf_threshold:
+            self._to_ivf()
+
+    def _to_ivf(self) -> None:
+        count = self.count()
+        ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        vectors = self._index.index.reconstruct_n(0, count)
+        lists = ivf_lists(count)
+        index: Any = faiss.index_factory(
+            self.dimension, f"IVF{lists},SQ8", faiss.METRIC_INNER_PRODUCT
+        )
+        rng = np.random.default_rng(0)
+        index.train(vectors[rng.choice(count, min(count, lists * 40), replace=False)])
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]  # reconstruct and remove by id
+        index.add_with_ids(vectors, ids)
+        self._index = index
 
     def remove(self, ids: np.ndarray) -> int:
         if not len(ids):
             return 0
-        return int(self._index.remove_ids(faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64))))
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        # An IVF direct map (hashtable) removes only by an explicit id array.
+        selector = faiss.IDSelectorArray(ids) if self.is_ivf else faiss.IDSelectorBatch(ids)
+        return int(self._index.remove_ids(selector))
 
     def search(
         self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None
@@ -65,12 +104,32 @@ class FaissIndex:
         (the filter applies before the cut). Missing hits have id -1."""
         queries = np.ascontiguousarray(vectors, dtype=np.float32)
         k = max(1, min(k, self.count()))
+        if self.is_ivf and allowed is not None and len(allowed) <= self.exact_below:
+            return self._exact(queries, k, np.asarray(allowed, dtype=np.int64))
+        params: Any = (
+            faiss.SearchParametersIVF(nprobe=self.nprobe)  # type: ignore[call-arg]
+            if self.is_ivf
+            else faiss.SearchParameters()
+        )
         if allowed is None:
-            return self._index.search(queries, k)
+            return self._index.search(queries, k, params=params)
         selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
-        params = faiss.SearchParameters()
         params.sel = selector  # `selector` must outlive the search: it is referenced, not copied
         return self._index.search(queries, k, params=params)
+
+    def _exact(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        found = np.full((len(queries), k), -1, dtype=np.int64)
+        if not len(allowed):
+            return scores, found
+        sims = queries @ self.vectors(allowed).T
+        top = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        n = top.shape[1]
+        scores[:, :n] = np.take_along_axis(sims, top, axis=1)
+        found[:, :n] = allowed[top]
+        return scores, found
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)
@@ -94,9 +153,16 @@ class FaissIndex:
         index = faiss.read_index(str(path))
         if index.d != self.dimension:
             raise ValueError(f"index at {path} has dimension {index.d}, expected {self.dimension}")
-        if not isinstance(index, faiss.IndexIDMap2):
-            raise ValueError(f"index at {path} is a {type(index).__name__}, expected IndexIDMap2")
+        if not isinstance(index, faiss.IndexIDMap2 | faiss.IndexIVF):
+            raise ValueError(
+                f"index at {path} is a {type(index).__name__}, expected IndexIDMap2 or IndexIVF"
+            )
         self._index = index
 
     def count(self) -> int:
         return int(self._index.ntotal)
+
+
+def ivf_lists(count: int) -> int:
+    """Inverted lists for an IVF index over `count` vectors: a power of two near sqrt(count)."""
+    return int(2 ** round(np.log2(max(count, 1) ** 0.5)))

@@ -6,7 +6,9 @@ Components, each in [0, 1]:
   reciprocal  best cosine between the candidate's needs and the seeker's offers
   activity    log(1 + known partners), divided by the corpus maximum
   kind        prior per organisation kind
-  trust       log(1 + partners shared with the seeker), divided by the best candidate's
+  trust       partners shared with the seeker, each counted 1/log(2 + its own partners)
+              (Adamic-Adar: a common partner with few partners says more), log-scaled
+  known       1 for the seeker's own known partners (only with `include_known_partners`)
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.matcher.encoder import FIELD_CODES
 
-COMPONENTS = ("semantic", "lexical", "reciprocal", "activity", "kind", "trust")
+COMPONENTS = ("semantic", "lexical", "reciprocal", "activity", "kind", "trust", "known")
 
 
 class RankingWeights(BaseModel):
@@ -27,12 +29,13 @@ class RankingWeights(BaseModel):
     semantic: float = 1.0
     lexical: float = 0.5
     reciprocal: float = 0.2
-    activity: float = 0.3
+    activity: float = 0.6
     kind: float = 0.05
     trust: float = 0.2
+    known: float = 0.5
     offer_boost: float = Field(default=1.15, description="Candidate offer vs a need of the query")
     need_damping: float = Field(default=0.85, description="Candidate need passages (same need)")
-    candidates: int = Field(default=200, ge=1, description="Dense top-N and BM25 top-N each")
+    candidates: int = Field(default=400, ge=1, description="Dense top-N and BM25 top-N each")
     kind_prior: dict[str, float] = Field(
         default_factory=lambda: {
             "research": 1.0,

@@ -46,6 +46,7 @@ def profile_matches(
     exclude_countries: ListParam = [],  # noqa: B006
     sectors: ListParam = [],  # noqa: B006
     include_own_region: bool = False,
+    include_known_partners: bool = False,
 ) -> MatchesPublic:
     """Partners for a profile: its description and needs are the query, it is the seeker."""
     try:
@@ -74,6 +75,7 @@ def profile_matches(
         limit=limit,
         offset=offset,
         include_own_region=include_own_region,
+        include_known_partners=include_known_partners,
     )
 
 

@@ -227,7 +227,7 @@ class MatchEngine:
                 raise NotFound(f"profile {request.seeker_id} is not known to the matcher")
         parts = self.encoder.split(request.text)
         query = Query(
-            parts, np.ones(len(parts), dtype=bool), self.encoder.encode(parts), request.text
+            parts, np.ones(len(parts), dtype=bool), self.encoder.encode_queries(parts), request.text
         )
         return self._rank(
             query,
@@ -236,6 +236,7 @@ class MatchEngine:
             request.limit,
             request.offset,
             request.include_own_region,
+            request.include_known_partners,
         )
 
     def match_profile(
@@ -246,6 +247,7 @@ class MatchEngine:
         limit: int = 10,
         offset: int = 0,
         include_own_region: bool = False,
+        include_known_partners: bool = False,
     ) -> MatchesPublic:
         """Rank partners for a profile: its description and needs are the query."""
         with self._lock:
@@ -262,7 +264,13 @@ class MatchEngine:
             text="\n".join([seeker.description, *seeker.needs]),
         )
         return self._rank(
-            query, seeker, filters or MatchFilters(), limit, offset, include_own_region
+            query,
+            seeker,
+            filters or MatchFilters(),
+            limit,
+            offset,
+            include_own_region,
+            include_known_partners,
         )
 
     def _current_corpus(self) -> Corpus:
@@ -271,6 +279,32 @@ class MatchEngine:
                 list(self._profiles.values()), {k: len(v) for k, v in self._passages.items()}
             )
         return self._corpus
+
+    def _trust(self, known: set[int]) -> dict[int, float]:
+        """Partners of the seeker's partners, scored Adamic-Adar style: a shared partner that
+        works with few others is stronger evidence than a hub that works with everyone."""
+        trust: dict[int, float] = {}
+        for partner_id in known:
+            partner = self._profiles.get(partner_id)
+            if partner is None:
+                continue
+            theirs = self.neighbours(partner)
+            weight = 1.0 / np.log(2.0 + len(theirs))
+            for other in theirs:
+                trust[other] = trust.get(other, 0.0) + weight
+        return trust
+
+    @staticmethod
+    def _rows_of(corpus: Corpus, profile_ids: set[int], mask: np.ndarray) -> np.ndarray:
+        """Corpus rows of these profiles that pass the mask."""
+        if not profile_ids:
+            return np.zeros(0, dtype=np.int64)
+        wanted = np.array(sorted(profile_ids), dtype=np.int64)
+        rows = np.searchsorted(corpus.ids, wanted)
+        inside = rows < len(corpus.ids)
+        rows, wanted = rows[inside], wanted[inside]
+        rows = rows[corpus.ids[rows] == wanted]
+        return rows[mask[rows]]
 
     def _dense_candidates(
         self, vectors: np.ndarray, allowed: np.ndarray | None, n: int
@@ -294,6 +328,7 @@ class MatchEngine:
         limit: int,
         offset: int,
         include_own_region: bool,
+        include_known_partners: bool = False,
     ) -> MatchesPublic:
         w = self.weights
         n = max(w.candidates, offset + limit)
@@ -309,7 +344,8 @@ class MatchEngine:
                     excluded_regions.append(own)
             mask = corpus.mask(
                 filters,
-                exclude_ids=known | ({seeker.id} if seeker else set()),
+                exclude_ids=(set() if include_known_partners else known)
+                | ({seeker.id} if seeker else set()),
                 exclude_region_prefixes=excluded_regions,
             )
             if not mask.any():
@@ -318,7 +354,12 @@ class MatchEngine:
             lexical_rows = top_rows(lexical_all, corpus.ids, mask, n)
             allowed = None if mask.all() else corpus.passage_ids[mask[corpus.passage_rows]]
             dense_ids = self._dense_candidates(query.vectors, allowed, n)
+            trust_of = self._trust(known)
+            graph = set(sorted(trust_of, key=lambda i: (-trust_of[i], i))[:n])
+            if include_known_partners:
+                graph |= known
             rows = np.union1d(lexical_rows, np.searchsorted(corpus.ids, dense_ids))
+            rows = np.union1d(rows, self._rows_of(corpus, graph, mask))
             rows = rows[[int(corpus.ids[r]) in self._profiles for r in rows]]  # never a deleted one
             if not len(rows):
                 return MatchesPublic(data=[], count=0)
@@ -339,6 +380,8 @@ class MatchEngine:
             common = np.array(
                 [len(self.neighbours(c) & known) for c in candidates], dtype=np.float64
             )
+            trust = np.array([trust_of.get(int(i), 0.0) for i in ids], dtype=np.float64)
+            is_known = np.array([int(i) in known for i in ids], dtype=np.float64)
             activity = log_scaled(corpus.activity[rows], float(corpus.activity.max(initial=0)))
             lexical = scaled(lexical_all[rows].astype(np.float64))
             idf = corpus.idf
@@ -360,7 +403,8 @@ class MatchEngine:
             "reciprocal": reciprocal,
             "activity": activity,
             "kind": np.array([w.kind_prior.get(c.kind.value, 0.0) for c in candidates]),
-            "trust": log_scaled(common, float(common.max(initial=0))),
+            "trust": log_scaled(trust, float(trust.max(initial=0))),
+            "known": is_known if include_known_partners else np.zeros(len(ids)),
         }
         scores = w.combine(components)
         page = order(scores, ids)[offset : offset + limit]
@@ -381,7 +425,9 @@ class MatchEngine:
                         query_part=query.parts[part],
                         part_is_need=bool(query.is_need[part]),
                         components={k: float(v[j]) for k, v in components.items()},
-                        terms=explain.shared_terms(tokens, candidate, idf),
+                        terms=explain.shared_terms(
+                            tokens, candidate, idf, corpus.shared_tokens(tokens, int(rows[j]))
+                        ),
                         sectors=explain.shared_sectors(candidate, wanted),
                         common_partners=int(common[j]),
                         seeker=seeker,

@@ -127,7 +127,17 @@ def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
 
 def _create_key(stack: Stack) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "crosslink", "keys", "create", "--hub", "ops", "--scopes", "read,write"],
+        [
+            sys.executable,
+            "-m",
+            "crosslink",
+            "keys",
+            "create",
+            "--hub",
+            "ops",
+            "--scopes",
+            "read,write",
+        ],
         env=stack.env,
         capture_output=True,
         text=True,
@@ -139,8 +149,15 @@ def _create_key(stack: Stack) -> str:
 def _ranking(base_url: str) -> list[tuple[int, float]]:
     response = httpx.post(f"{base_url}/match", json=QUERY, timeout=10)
     assert response.status_code == 200, response.text
-    # Scores to 2 decimals: replicas that encoded in different batches may differ in the 4th.
-    return [(r["profile"]["id"], round(r["score"], 2)) for r in response.json()["data"]]
+    return [(r["profile"]["id"], r["score"]) for r in response.json()["data"]]
+
+
+def _same(a: list[tuple[int, float]], b: list[tuple[int, float]]) -> bool:
+    """Same profiles in the same order, scores equal up to the int8 encoder's batch noise
+    (dynamic quantisation scales by batch, and replicas embed in different batches)."""
+    return [i for i, _ in a] == [i for i, _ in b] and all(
+        abs(x - y) < 0.02 for (_, x), (_, y) in zip(a, b, strict=True)
+    )
 
 
 def test_replicas_agree_survive_a_stop_and_catch_up(stack: Stack) -> None:
@@ -156,21 +173,24 @@ def test_replicas_agree_survive_a_stop_and_catch_up(stack: Stack) -> None:
         # Every replica follows the feed on its own and ranks the same way.
         def replicas_agree() -> list[tuple[int, float]] | None:
             a, b = _ranking(stack.url("matcher-a")), _ranking(stack.url("matcher-b"))
-            return a if a == b and a and a[0][0] == laser else None
+            return a if _same(a, b) and a and a[0][0] == laser else None
 
         agreed = _poll(replicas_agree, deadline=30, what="both replicas to rank Lasertec first")
         assert len(agreed) == 5
 
         through_gateway = gateway.post("/v1/match", json=QUERY)
         assert through_gateway.status_code == 200
-        assert [r["profile"]["id"] for r in through_gateway.json()["data"]] == [i for i, _ in agreed]
+        assert [r["profile"]["id"] for r in through_gateway.json()["data"]] == [
+            i for i, _ in agreed
+        ]
 
         # A deletion reaches both replicas.
         assert gateway.delete(f"/v1/profiles/{laser}").status_code == 204
 
         def laser_gone() -> bool:
             return all(
-                laser not in [i for i, _ in _ranking(stack.url(m))] for m in ("matcher-a", "matcher-b")
+                laser not in [i for i, _ in _ranking(stack.url(m))]
+                for m in ("matcher-a", "matcher-b")
             )
 
         _poll(laser_gone, deadline=30, what="the deleted profile to leave both replicas")
@@ -185,7 +205,7 @@ def test_replicas_agree_survive_a_stop_and_catch_up(stack: Stack) -> None:
         # A replica started later catches up from the feed and agrees with the survivor.
         stack.start_matcher("matcher-c")
         stack.wait_ready("matcher-c")
-        assert _ranking(stack.url("matcher-c")) == _ranking(stack.url("matcher-b"))
+        assert _same(_ranking(stack.url("matcher-c")), _ranking(stack.url("matcher-b")))
 
     # Every service exposes Prometheus metrics.
     for name in ("profiles", "matcher-b", "matcher-c", "gateway"):

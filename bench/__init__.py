@@ -1,0 +1,1 @@
+"""Benchmarks: crosslink against the naive baseline, side by side (`python -m bench`)."""

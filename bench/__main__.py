@@ -1,0 +1,336 @@
+"""`python -m bench` (= `make bench`): crosslink against the naive baseline, side by side, in one
+run; prints the table and writes it with the command, date and machine to docs/BENCHMARKS.md.
+`--smoke` runs every section on a few profiles in seconds and writes nothing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+
+from bench import data, http, indexing, report
+from bench.config import BenchSettings
+from bench.stack import Stack
+
+log = logging.getLogger("bench")
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def fmt_load(load: tuple[float, float, float]) -> str:
+    return " ".join(f"{x:.1f}" for x in load)
+
+
+def section_indexing(args: argparse.Namespace, records: list, model: str, cache) -> list:  # type: ignore[no-untyped-def]
+    from services.matcher.encoder import Encoder
+
+    sample = random.Random(3).sample(records, min(args.index_profiles, len(records)))
+    profiles = indexing.public(sample)
+    query = data.needs(records, 1)[0]
+    naive = indexing.naive(model, profiles, query)
+    fast = Encoder(model, backend=args.backend, cache_dir=cache)
+    ours, engine, where = indexing.crosslink(fast, profiles, query)
+    steps = indexing.match_profile_ms(engine, data.needs(records, 30, seed=13))
+    reference = Encoder(model)
+    passages = [p.text for prof in profiles for p in fast.passages(prof)]
+    passages = random.Random(4).sample(passages, min(args.agreement_passages, len(passages)))
+    agree = indexing.agreement(reference, fast, passages, data.needs(records, 50, seed=9))
+    log.info("indexing: %s / %s; agreement %s", naive, ours, agree)
+    per_token = (ours.tokens / ours.seconds) / (naive.tokens / naive.seconds)
+    return [
+        (
+            f"bulk indexing, profiles/s ({len(profiles)} CORDIS profiles, empty to searchable)",
+            fmt(naive.per_second),
+            fmt(ours.per_second),
+            fmt(ours.per_second / naive.per_second, 2) + "×",
+            "≥ 4×",
+        ),
+        (
+            "  vectors indexed (naive: 1 per profile, first 256 tokens; crosslink: every passage)",
+            f"{naive.vectors:,}",
+            f"{ours.vectors:,}",
+            fmt(ours.vectors / naive.vectors, 1) + "×",
+            "",
+        ),
+        (
+            "  tokens encoded / s",
+            fmt(naive.tokens / naive.seconds, 0),
+            fmt(ours.tokens / ours.seconds, 0),
+            fmt(per_token, 2) + "×",
+            "",
+        ),
+        (
+            f"  {args.backend} vs fp32 torch: cosine mean / min "
+            f"({int(agree['passages'])} passages)",
+            "1",
+            f"{agree['cosine_mean']:.4f} / {agree['cosine_min']:.4f}",
+            "",
+            "",
+        ),
+        (
+            "  where crosslink's indexing time goes, s: split into passages / model / BM25 corpus",
+            "",
+            f"{where['split']:.1f} / {where['encode']:.1f} / {where['corpus']:.1f}",
+            "",
+            "",
+        ),
+        (
+            "where one match's time goes in process, ms: encode need / rank+explain / JSON",
+            "",
+            f"{steps['encode']:.1f} / {steps['rank']:.1f} / {steps['serialise']:.1f}",
+            "",
+            "",
+        ),
+        (
+            f"  top-10 passage overlap with fp32 ({int(agree['queries'])} needs)",
+            "1",
+            f"{agree['top10_overlap']:.3f}",
+            "",
+            "",
+        ),
+    ]
+
+
+def naive_query_ms(model: str, texts: list[str], corpus: list[str]) -> float:
+    """The naive build answering one need in process: encode + exact search (no HTTP)."""
+    import faiss
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(model, device="cpu", local_files_only=True)
+    index = faiss.IndexFlatIP(int(st.get_embedding_dimension() or 384))
+    index.add(st.encode(corpus, normalize_embeddings=True, show_progress_bar=False))
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        index.search(st.encode([text], normalize_embeddings=True, show_progress_bar=False), 10)
+        times.append(time.perf_counter() - started)
+    return float(np.median(times) * 1000)
+
+
+def section_http(
+    args: argparse.Namespace, records: list, model: str, settings: BenchSettings
+) -> list:  # type: ignore[no-untyped-def]
+    chosen = records
+    if args.http_profiles and args.http_profiles < len(records):
+        chosen = random.Random(6).sample(records, args.http_profiles)
+    # Disjoint needs per run, so no run is served from the query cache filled by another.
+    texts = data.needs(records, args.needs * 4 + 20, seed=21)
+    warm, rest = texts[:20], texts[20:]
+    one, eight, fresh1, fresh8 = (rest[i * args.needs : (i + 1) * args.needs] for i in range(4))
+    naive_ms = naive_query_ms(
+        model, warm[:10] if args.smoke else one[:50], [r["description"] for r in chosen[:200]]
+    )
+    folder = settings.bench_dir / f"stack-{len(chosen)}-{args.backend}"
+    rows = []
+    env = {"CROSSLINK_ENCODER_BACKEND": args.backend}
+    with Stack(folder, settings.bench_port_base, env) as stack:
+        started = time.perf_counter()
+        stack.up(chosen, timeout=args.startup_timeout)
+        log.info("stack up in %.0fs with %d profiles", time.perf_counter() - started, len(chosen))
+        if not http.have_wrk():
+            raise SystemExit("wrk not found: install it (Debian: apt-get install wrk)")
+        base = stack.gateway
+        http.wrk(base, "/v1/match", stack.token, warm, 2, 3 if args.smoke else 5)
+        loads = [
+            http.wrk(base, "/v1/match", stack.token, one, 1, args.seconds),
+            http.wrk(base, "/v1/match", stack.token, eight, 8, args.seconds),
+        ]
+        cached = http.wrk(base, "/v1/match", stack.token, one[:20], 8, max(3, args.seconds / 3))
+        direct1 = http.wrk(stack.matcher, "/match", "", fresh1, 1, max(3, args.seconds / 2))
+        direct = http.wrk(stack.matcher, "/match", "", fresh8, 8, max(3, args.seconds / 2))
+        delays = http.freshness(stack, args.fresh)
+        rss = stack.rss_mb("matcher")
+    for load in loads:
+        rows += [
+            (
+                f"match via gateway, {load.clients} client(s), p50 / p95 / p99 ms "
+                f"({len(chosen):,} profiles, {load.requests} requests, {load.failed} failed)",
+                fmt(naive_ms) + " (p50, in process, no HTTP)",
+                f"{fmt(load.p50_ms)} / {fmt(load.p95_ms)} / {fmt(load.p99_ms)}",
+                fmt(naive_ms / load.p50_ms, 2) + "×",
+                "p50 ≤ 25, p99 ≤ 100 at 8" if load.clients == 8 else "",
+            ),
+            (
+                f"  matches/s, {load.clients} client(s)",
+                fmt(1000 / naive_ms),
+                fmt(load.per_second),
+                fmt(load.per_second * naive_ms / 1000, 2) + "×",
+                "≥ 100" if load.clients == 8 else "",
+            ),
+        ]
+    rows += [
+        (
+            "  repeated needs (query-vector cache), 8 clients: p50 ms / matches/s",
+            "",
+            f"{fmt(cached.p50_ms)} / {fmt(cached.per_second)}",
+            "",
+            "",
+        ),
+        (
+            "  matcher directly (no gateway hop), 1 client: p50 / p99 ms / matches/s",
+            "",
+            f"{fmt(direct1.p50_ms)} / {fmt(direct1.p99_ms)} / {fmt(direct1.per_second)}",
+            "",
+            "",
+        ),
+        (
+            "  matcher directly (no gateway hop), 8 clients: p50 / p99 ms / matches/s",
+            "",
+            f"{fmt(direct.p50_ms)} / {fmt(direct.p99_ms)} / {fmt(direct.per_second)}",
+            "",
+            "",
+        ),
+        (
+            f"freshness: write acknowledged → matched, p50 / p95 s ({len(delays)} writes)",
+            "",
+            f"{http.percentile(delays, 50):.2f} / {http.percentile(delays, 95):.2f}",
+            "",
+            "p95 ≤ 1",
+        ),
+        ("matcher resident memory, MB (serving this set)", "", fmt(rss, 0), "", ""),
+    ]
+    return rows
+
+
+def section_quality(args: argparse.Namespace, model: str, settings: BenchSettings) -> list:  # type: ignore[no-untyped-def]
+    from bench.quality import compare
+
+    rows = []
+    for setting, (fp32, fast, queries) in compare(model, args.backend, settings.bench_dir).items():
+        change = (fast - fp32) / fp32 * 100 if fp32 else 0.0
+        rows.append(
+            (
+                f"quality: nDCG@10, eval time split, '{setting}' partners ({queries} queries)",
+                f"{fp32:.4f} (fp32)",
+                f"{fast:.4f}",
+                f"{change:+.1f}%",
+                "within 2%",
+            )
+        )
+    return rows
+
+
+def section_scale(args: argparse.Namespace, cache) -> list:  # type: ignore[no-untyped-def]
+    # The smoke run leaves the encoder out: its memory is what the full run reports.
+    extra = [] if args.smoke else [str(cache)]
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.scale", str(args.vectors), *extra],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    chosen = result["chosen"]
+    sweep = ", ".join(
+        f"{s['nprobe']}: {s['p50_ms']:.2f} ms @ {s['recall']:.3f}" for s in result["sweep"]
+    )
+    return [
+        (
+            f"scale: {result['vectors']:,} synthetic 384-d vectors, search p50 ms "
+            f"(naive flat vs {result['index']}, nprobe {chosen['nprobe']})",
+            fmt(result["flat_p50_ms"], 2),
+            fmt(chosen["p50_ms"], 2),
+            fmt(result["flat_p50_ms"] / chosen["p50_ms"], 1) + "×",
+            "≤ 10",
+        ),
+        ("  recall@10 against exact search", "1", f"{chosen['recall']:.3f}", "", "≥ 0.95"),
+        (
+            f"  nprobe sweep (p50 @ recall): {sweep}; build {result['build_s']:.0f} s",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            "  process resident memory, MB (index + encoder)",
+            "",
+            fmt(result["rss_mb"], 0),
+            "",
+            "≤ 2,500",
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="Tiny sizes, seconds; writes nothing")
+    parser.add_argument("--no-write", action="store_true", help="Print only")
+    parser.add_argument("--sections", default="indexing,quality,http,scale")
+    parser.add_argument(
+        "--backend", default=os.environ.get("CROSSLINK_ENCODER_BACKEND", "onnx-int8")
+    )
+    parser.add_argument("--index-profiles", type=int, default=300)
+    parser.add_argument("--agreement-passages", type=int, default=400)
+    parser.add_argument(
+        "--http-profiles", type=int, default=1000, help="Profiles served (sampled); 0 = all"
+    )
+    parser.add_argument("--needs", type=int, default=1500, help="Distinct needs per load run")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--fresh", type=int, default=20, help="Writes timed for freshness")
+    parser.add_argument("--vectors", type=int, default=1_000_000)
+    parser.add_argument("--startup-timeout", type=float, default=1800)
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.index_profiles, args.agreement_passages, args.http_profiles = 12, 12, 30
+        args.needs, args.seconds, args.fresh, args.vectors = 30, 2, 2, 20_000
+        args.no_write = True
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    settings = BenchSettings()
+    import faiss
+
+    faiss.omp_set_num_threads(1)  # as the matcher runs it (CROSSLINK_SEARCH_THREADS)
+    load_before = os.getloadavg()
+    from services.matcher.config import default_model
+
+    model = default_model()
+    cache = indexing.model_cache(settings.bench_dir)
+    sections = set(args.sections.split(","))
+    started = time.monotonic()
+    limit = 200 if args.smoke else None
+    records, source = data.load_profiles(settings.cordis_dir, limit)
+    rows: list[report.Row] = []
+    if "indexing" in sections:
+        rows += section_indexing(args, records, model, cache)
+    if "http" in sections:
+        rows += section_http(args, records, model, settings)
+    if "quality" in sections and not args.smoke:
+        rows += section_quality(args, model, settings)
+    if "scale" in sections:
+        rows += section_scale(args, cache)
+    command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    header = "\n".join(
+        [
+            f"- command: `{command.strip()}` ({time.monotonic() - started:.0f} s)",
+            f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+            f"- machine: {os.cpu_count()} cores (nproc), "
+            f"{platform.processor() or platform.machine()}"
+            f", {platform.system()} {platform.release()}, Python {platform.python_version()}",
+            f"- load average (1/5/15 min) before / after: {fmt_load(load_before)} / "
+            f"{fmt_load(os.getloadavg())} (the machine is shared: above 2, others used cores too)",
+            f"- data: {len(records):,} profiles from {source}; encoder backend `{args.backend}`",
+            "- load generator: wrk (closed loop; distinct needs per request)",
+            "",
+        ]
+    )
+    text = header + "\n" + report.table(rows)
+    print(text)
+    if not args.no_write:
+        report.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

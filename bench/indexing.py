@@ -1,0 +1,128 @@
+"""Bulk indexing, empty index to searchable, in process: the naive baseline (sentence-transformers
+`encode` with its defaults, one vector per profile, FAISS `IndexFlatIP`) against crosslink's
+`MatchEngine` (every passage of every profile, the configured encoder backend)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from models.matching import MatchRequest
+from models.profiles import ProfilePublic
+from services.matcher.corpus import profile_text
+from services.matcher.encoder import Encoder
+from services.matcher.service import MatchEngine
+
+EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class IndexingRun:
+    name: str
+    profiles: int
+    vectors: int
+    tokens: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.profiles / self.seconds
+
+
+def public(records: list[dict[str, Any]]) -> list[ProfilePublic]:
+    return [
+        ProfilePublic(**record, id=pid, created_at=EPOCH, updated_at=EPOCH, version=1)
+        for pid, record in enumerate(records, start=1)
+    ]
+
+
+def naive(model: str, profiles: list[ProfilePublic], query: str) -> IndexingRun:
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(model, device="cpu", local_files_only=True)
+    texts = [profile_text(p) for p in profiles]
+    window = int(st.max_seq_length or 256)
+    tokens = sum(min(len(t), window) for t in st.tokenizer(texts)["input_ids"])
+    started = time.perf_counter()
+    vectors = st.encode(texts, normalize_embeddings=True, show_progress_bar=False)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    index.search(st.encode([query], normalize_embeddings=True, show_progress_bar=False), 10)
+    return IndexingRun("naive", len(profiles), len(texts), tokens, time.perf_counter() - started)
+
+
+def crosslink(
+    encoder: Encoder, profiles: list[ProfilePublic], query: str
+) -> tuple[IndexingRun, MatchEngine, dict[str, float]]:
+    """The run, the engine it built, and where its time went (seconds)."""
+    started = time.perf_counter()
+    passages = [p.text for profile in profiles for p in encoder.passages(profile)]
+    split = time.perf_counter() - started
+    tokens = sum(len(t) for t in encoder._tokenizer(passages)["input_ids"])
+    started = time.perf_counter()
+    engine = MatchEngine(encoder)
+    engine.upsert(profiles)
+    upserted = time.perf_counter()
+    engine.match(MatchRequest(text=query))  # builds the BM25 corpus: now fully searchable
+    seconds = time.perf_counter() - started
+    run = IndexingRun(
+        f"crosslink ({encoder.backend})", len(profiles), engine.index.count(), tokens, seconds
+    )
+    where = {
+        "split": split,
+        "encode": upserted - started - split,
+        "corpus": started + seconds - upserted,
+    }
+    return run, engine, where
+
+
+def match_profile_ms(engine: MatchEngine, needs: list[str]) -> dict[str, float]:
+    """Where one free-text match spends its time in process (median ms)."""
+    encode, rank, serialise = [], [], []
+    for need in needs:
+        started = time.perf_counter()
+        engine.encoder.encode_queries(engine.encoder.split(need))
+        encoded = time.perf_counter()
+        result = engine.match(MatchRequest(text=need))  # the query vector now comes cached
+        ranked = time.perf_counter()
+        result.model_dump_json()
+        done = time.perf_counter()
+        encode.append(encoded - started)
+        rank.append(ranked - encoded)
+        serialise.append(done - ranked)
+    return {
+        "encode": float(np.median(encode) * 1000),
+        "rank": float(np.median(rank) * 1000),
+        "serialise": float(np.median(serialise) * 1000),
+    }
+
+
+def agreement(
+    reference: Encoder, fast: Encoder, passages: list[str], queries: list[str]
+) -> dict[str, float]:
+    """How close the fast backend's vectors are to the unoptimised model's: cosine per passage
+    and the overlap of the top-10 passages retrieved for each query."""
+    ref, got = reference.encode(passages), fast.encode(passages)
+    cosine = (ref * got).sum(axis=1)
+    ref_q, got_q = reference.encode(queries), fast.encode(queries)
+    k = min(10, len(passages))
+    ref_top = np.argsort(-(ref_q @ ref.T), axis=1)[:, :k]
+    got_top = np.argsort(-(got_q @ got.T), axis=1)[:, :k]
+    overlap = [len(set(a) & set(b)) / k for a, b in zip(ref_top, got_top, strict=True)]
+    return {
+        "cosine_mean": float(cosine.mean()),
+        "cosine_min": float(cosine.min()),
+        "top10_overlap": float(np.mean(overlap)),
+        "passages": float(len(passages)),
+        "queries": float(len(queries)),
+    }
+
+
+def model_cache(bench_dir: Path) -> Path:
+    return bench_dir / "models"

@@ -1,0 +1,112 @@
+"""Scale: search latency and recall@10 against exact search over N synthetic 384-d vectors
+(clustered like text embeddings), and the resident memory of a process holding the encoder and
+the index. Run in its own process (`python -m bench.scale N`) so its memory is its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from services.matcher.index import FaissIndex
+
+DIMENSION = 384
+QUERIES = 200
+K = 10
+NPROBES = (4, 8, 16, 32, 64)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def synthetic(count: int, rng: np.random.Generator, centers: np.ndarray) -> np.ndarray:
+    out = np.empty((count, DIMENSION), dtype=np.float32)
+    for start in range(0, count, 100_000):
+        n = min(100_000, count - start)
+        chunk = centers[rng.integers(0, len(centers), n)]
+        chunk += 0.8 * rng.standard_normal((n, DIMENSION), dtype=np.float32) / np.sqrt(DIMENSION)
+        faiss.normalize_L2(chunk)
+        out[start : start + n] = chunk
+    return out
+
+
+def latencies(index: faiss.Index | FaissIndex, queries: np.ndarray) -> tuple[np.ndarray, float]:
+    found = np.empty((len(queries), K), dtype=np.int64)
+    times = []
+    for i, query in enumerate(queries):
+        started = time.perf_counter()
+        _, ids = index.search(query[None, :], K)
+        times.append(time.perf_counter() - started)
+        found[i] = ids[0]
+    return found, float(np.median(times) * 1000)
+
+
+def recall(found: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.mean([len(set(f) & set(t)) / K for f, t in zip(found, truth, strict=True)]))
+
+
+def run(count: int, model_cache: Path | None) -> dict[str, object]:
+    faiss.omp_set_num_threads(1)  # one query per request; the server's threads run requests
+    rng = np.random.default_rng(11)
+    centers = rng.standard_normal((max(8, count // 500), DIMENSION), dtype=np.float32)
+    faiss.normalize_L2(centers)
+    vectors = synthetic(count, rng, centers)
+    queries = synthetic(QUERIES, rng, centers)
+    ids = np.arange(count, dtype=np.int64) << 8
+
+    exact = faiss.IndexIDMap2(faiss.IndexFlatIP(DIMENSION))
+    exact.add_with_ids(vectors, ids)
+    truth, flat_ms = latencies(exact, queries)
+    del exact
+
+    # The matcher's own index, filled in 100k batches as a growing corpus would be: flat at
+    # first, rebuilt as IVF+SQ8 once past its threshold.
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    started = time.perf_counter()
+    index = FaissIndex(DIMENSION)
+    for at in range(0, count, 100_000):
+        index.add(ids[at : at + 100_000], vectors[at : at + 100_000])
+    build_s = time.perf_counter() - started
+    faiss.omp_set_num_threads(1)
+    del vectors
+    sweep = []
+    for nprobe in NPROBES:
+        index.nprobe = nprobe
+        found, ms = latencies(index, queries)
+        sweep.append({"nprobe": nprobe, "p50_ms": ms, "recall": recall(found, truth)})
+    chosen = next(s for s in sweep if s["nprobe"] == FaissIndex(DIMENSION).nprobe)
+    kind = type(index._index).__name__
+    if index.is_ivf:
+        kind = f"IVF{faiss.extract_index_ivf(index._index).nlist},SQ8"
+    encoder_rss = 0.0
+    if model_cache is not None:
+        from services.matcher.config import default_model
+        from services.matcher.encoder import Encoder
+
+        before = rss_mb()
+        Encoder(default_model(), backend="onnx-int8", cache_dir=model_cache)
+        encoder_rss = rss_mb() - before
+    return {
+        "vectors": count,
+        "flat_p50_ms": flat_ms,
+        "index": kind,
+        "build_s": build_s,
+        "sweep": sweep,
+        "chosen": chosen,
+        "rss_mb": rss_mb(),
+        "encoder_mb": encoder_rss,
+    }
+
+
+if __name__ == "__main__":
+    cache = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+    print(json.dumps(run(int(sys.argv[1]), cache)))

@@ -1,0 +1,181 @@
+"""ONNX Runtime inference for the sentence-transformers model (fp32 or dynamic int8).
+
+sentence-transformers' own `backend="onnx"` needs optimum-onnx, which pins transformers below
+the version this project uses, so the model is exported here with torch's exporter from the
+bundled weights (never downloaded) and quantised with onnxruntime's `quantize_dynamic`
+(per-channel int8 weights: cosine agreement with fp32 ≈ 0.99). The files are cached under the
+data dir, keyed by the weights' hash, and written atomically so replicas may race safely.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("crosslink.matcher.onnx")
+
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def _weights_digest(model_dir: Path) -> str:
+    digest = hashlib.blake2b(digest_size=8)
+    for name in sorted(p.name for p in model_dir.glob("*.safetensors")) or ["config.json"]:
+        with open(model_dir / name, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _atomic_target(path: Path) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(fd)
+    return Path(tmp)
+
+
+def _export(st_model: Any, path: Path) -> None:
+    """Trace the transformer (token embeddings out) to ONNX with dynamic batch and length."""
+    import torch
+
+    hf = st_model[0].auto_model.eval()
+
+    class TokenEmbeddings(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.hf = hf
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.hf(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    sample = st_model.tokenizer(["a short text", "another one"], padding=True, return_tensors="pt")
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "token_embeddings")}
+    tmp = _atomic_target(path)
+    try:
+        with torch.no_grad():
+            torch.onnx.export(
+                TokenEmbeddings(),
+                tuple(sample[name] for name in INPUTS),
+                str(tmp),
+                dynamo=False,
+                input_names=list(INPUTS),
+                output_names=["token_embeddings"],
+                dynamic_axes=axes,
+                opset_version=17,
+            )
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _quantize(source: Path, path: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = _atomic_target(path)
+    try:
+        quantize_dynamic(source, tmp, weight_type=QuantType.QInt8, per_channel=True)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def build_model_files(model_dir: Path, folder: Path) -> None:
+    """Export and quantise into `folder` (what `python -m services.matcher.onnx_backend` runs)."""
+    from sentence_transformers import SentenceTransformer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    fp32, quantised = folder / "model.onnx", folder / "model-int8.onnx"
+    if not fp32.exists():
+        st_model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        log.info("exporting %s to ONNX in %s", model_dir, folder)
+        _export(st_model, fp32)
+    if not quantised.exists():
+        log.info("quantising %s to int8", fp32)
+        _quantize(fp32, quantised)
+
+
+def ensure_model_file(model_dir: Path, cache_dir: Path, *, int8: bool) -> Path:
+    """The exported (and, with `int8`, quantised) model file, built once and cached. The export
+    runs in a child process so the server never holds the exporter's memory."""
+    folder = cache_dir / f"{model_dir.name}-{_weights_digest(model_dir)}"
+    path = folder / ("model-int8.onnx" if int8 else "model.onnx")
+    if path.exists():
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    # Replicas sharing a data dir start together: one exports, the others wait for its file
+    # (onnxruntime's quantiser writes a fixed-name scratch file beside its input).
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "services.matcher.onnx_backend",
+                    str(model_dir),
+                    str(folder),
+                ],
+                check=True,
+            )
+    return path
+
+
+class OnnxEmbedder:
+    """Mean-pooled, L2-normalised embeddings from an exported model.
+
+    Two sessions over the same file: bulk batches use every core; small requests (queries) run
+    on one thread, so concurrent requests use the cores side by side instead of contending
+    (measured on 2 cores: 7.8 ms per query single-threaded, 16.5 ms with 2 spinning threads).
+
+    Args:
+        path: the .onnx file.
+        threads: intra-op threads for bulk batches (the machine's cores by default).
+    """
+
+    def __init__(self, path: Path, *, threads: int | None = None) -> None:
+        self._bulk = self._session(path, threads or os.cpu_count() or 1)
+        self._small = self._session(path, 1)
+
+    @staticmethod
+    def _session(path: Path, threads: int) -> Any:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Spinning workers steal the other core from concurrent requests.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def embed(
+        self, input_ids: np.ndarray, attention_mask: np.ndarray, *, small: bool = False
+    ) -> np.ndarray:
+        """One padded batch in, (batch, dimension) normalised float32 vectors out."""
+        session = self._small if small else self._bulk
+        (tokens,) = session.run(
+            None,
+            {
+                "input_ids": input_ids,
+                "attention_mask": attention_mask,
+                "token_type_ids": np.zeros_like(input_ids),
+            },
+        )
+        mask = attention_mask[..., None].astype(np.float32)
+        pooled = (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    build_model_files(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -1,0 +1,57 @@
+"""The ONNX int8 encoder backend: exported from the bundled weights into the cache folder, close
+to the torch model, and ranking the same texts first; repeated queries come from the cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from services.matcher.config import default_model
+from services.matcher.encoder import Encoder
+
+TEXTS = [
+    "Laser welding process monitoring for aluminium car body parts.",
+    "Sourdough bread bakery with a regional organic flour supply chain.",
+    "Cryogenic freezers for vaccine storage and cold-chain logistics.",
+    " ".join(f"Research topic {i} on photonic sensors." for i in range(80)),
+]
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="module")
+def int8(cache_dir: Path) -> Encoder:
+    return Encoder(default_model(), backend="onnx-int8", cache_dir=cache_dir)
+
+
+def test_int8_vectors_agree_with_torch(encoder: Encoder, int8: Encoder) -> None:
+    reference, fast = encoder.encode(TEXTS), int8.encode(TEXTS)
+    assert fast.shape == reference.shape and fast.dtype == np.float32
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-4)
+    assert (reference * fast).sum(axis=1).min() > 0.97
+    queries = ["welding of aluminium", "vaccine cold storage", "bread"]
+    expected = (encoder.encode(queries) @ reference.T).argmax(axis=1)
+    assert ((int8.encode(queries) @ fast.T).argmax(axis=1) == expected).all()
+
+
+def test_int8_backend_is_named_and_built_once(int8: Encoder, cache_dir: Path) -> None:
+    assert int8.backend == "onnx-int8"
+    assert int8.name.endswith("#onnx-int8")  # snapshots of another backend are not reused
+    (built,) = cache_dir.glob("*/model-int8.onnx")
+    stamp = built.stat().st_mtime_ns
+    again = Encoder(default_model(), backend="onnx-int8", cache_dir=cache_dir)
+    assert built.stat().st_mtime_ns == stamp
+    assert np.allclose(again.encode(TEXTS[:1]), int8.encode(TEXTS[:1]), atol=1e-6)
+
+
+def test_repeated_queries_come_from_the_cache(int8: Encoder) -> None:
+    first = int8.encode_queries(["laser welding", "bread"])
+    again = int8.encode_queries(["bread", "laser welding"])
+    assert np.array_equal(first[0], again[1]) and np.array_equal(first[1], again[0])
+    assert int8._query_vector.cache_info().hits >= 2
+    assert int8.encode_queries([]).shape == (0, int8.dimension)
