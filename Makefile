@@ -36,8 +36,11 @@ format: $(STAMP) ## Format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP) ## Benchmarks, crosslink against the naive baseline, side by side
+bench: $(STAMP) ## Benchmarks, crosslink against the naive baseline, side by side (needs wrk)
 	$(BIN)/python -m bench
+
+bench-smoke: $(STAMP) ## Every benchmark section on a few profiles (minutes; writes nothing)
+	$(BIN)/python -m bench --smoke
 
 eval: $(STAMP) ## Quality evaluation on the CORDIS time split (writes docs/QUALITY.md figures)
 	$(BIN)/python -m eval

@@ -23,7 +23,7 @@ def load_profiles(cordis_dir: Path, limit: int | None) -> tuple[list[dict[str, A
         from services.profiles.cordis import build_profiles
 
         records = list(islice(build_profiles(cordis_dir), limit))
-        return records, f"CORDIS tables in {cordis_dir} (build_profiles)"
+        return records, f"CORDIS tables in CROSSLINK_CORDIS_DIR ({cordis_dir.name}, build_profiles)"
     log.warning("no CORDIS tables in %s; using the demo file", cordis_dir)
     with gzip.open(DEMO, "rt", encoding="utf-8") as fh:
         records = [json.loads(line) for line in islice(fh, limit)]

@@ -4,6 +4,7 @@ write the tables into docs/QUALITY.md (between the RESULTS markers)."""
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -55,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
     parser.add_argument("--no-write", action="store_true", help="Print only; leave QUALITY.md")
     parser.add_argument("--no-ablation", action="store_true", help="Skip the weight variants")
+    parser.add_argument(
+        "--variants",
+        type=json.loads,
+        default=None,
+        metavar="JSON",
+        help='Weight variants to try instead of the ablation, e.g. \'{"trust 1": {"trust": 1}}\'',
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = EvalSettings()
@@ -84,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         from services.matcher.ranking import RankingWeights
 
         profiles = public_profiles(split)
+        extra = args.variants if args.variants is not None else ablations()
         variants: dict[str, dict[str, float]] = {"crosslink": {}} | (
-            {} if args.no_ablation else ablations()
+            {} if args.no_ablation else extra
         )
         engine = build_engine(split, encoder, profiles)
         encoder.save()

@@ -39,10 +39,13 @@ async def match_profile(
     limit: int = 10,
     offset: int = 0,
     include_own_region: bool = False,
+    include_known_partners: bool = False,
 ) -> MatchesPublic:
     params = [("limit", str(limit)), ("offset", str(offset))]
     if include_own_region:
         params.append(("include_own_region", "true"))
+    if include_known_partners:
+        params.append(("include_known_partners", "true"))
     params.extend(filter_params(filters or MatchFilters()))
     body = await services.matchers.json("GET", f"/profiles/{profile_id}/matches", params=params)
     return _public(body)

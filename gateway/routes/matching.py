@@ -23,6 +23,7 @@ class MatchQuery(MatchFilters):
     limit: int = Field(default=10, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=1_000)
     include_own_region: bool = False
+    include_known_partners: bool = False
 
 
 @router.post("/match", response_model=MatchesPublic)
@@ -50,4 +51,5 @@ async def get_profile_matches(
         limit=query.limit,
         offset=query.offset,
         include_own_region=query.include_own_region,
+        include_known_partners=query.include_known_partners,
     )

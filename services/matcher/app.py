@@ -18,7 +18,7 @@ from crosslink.errors import install_error_handlers
 from crosslink.observability import instrument
 from services.matcher.config import MatcherSettings
 from services.matcher.encoder import Encoder
-from services.matcher.metrics import register_matcher_metrics
+from services.matcher.metrics import encoding_observer, register_matcher_metrics
 from services.matcher.routes import router
 from services.matcher.routes_intel import router as intel_router
 from services.matcher.service import MatchEngine
@@ -61,6 +61,7 @@ def create_app(
                     query_cache=settings.query_cache,
                 )
             )
+        model.observer = observe_encoding
         engine = MatchEngine(model)
         await run_in_threadpool(engine.load, settings.resolved_index_dir)
         client = httpx.AsyncClient(
@@ -89,7 +90,9 @@ def create_app(
 
     app = FastAPI(title="crosslink matcher", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
-    register_matcher_metrics(app, instrument(app, service="matcher"))
+    registry = instrument(app, service="matcher")
+    register_matcher_metrics(app, registry)
+    observe_encoding = encoding_observer(registry)
     app.include_router(router)
     app.include_router(intel_router)
     return app

@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -85,6 +87,8 @@ class Encoder:
         # Snapshots remember the name: vectors of another backend are not mixed in silently.
         self.name = model if backend == "torch" else f"{model}#{backend}"
         self._query_vector = functools.lru_cache(maxsize=query_cache)(self._encode_one)
+        # Told (texts, seconds) after every encode: the matcher's metrics hook in here.
+        self.observer: Callable[[int, float], None] | None = None
 
     def _load_onnx(
         self, model: str, backend: Backend, cache_dir: Path | None, threads: int | None
@@ -143,12 +147,19 @@ class Encoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 embeddings, shape (len(texts), dimension)."""
+        started = time.perf_counter()
+        vectors = self._encode(texts)
+        if self.observer is not None and texts:
+            self.observer(len(texts), time.perf_counter() - started)
+        return vectors
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         unique = list(dict.fromkeys(texts))
         if len(unique) < len(texts):
             # CORDIS partners share project titles: each distinct text is embedded once.
-            vectors = self.encode(unique)
+            vectors = self._encode(unique)
             row = {text: i for i, text in enumerate(unique)}
             return vectors[[row[t] for t in texts]]
         if self._onnx is not None:

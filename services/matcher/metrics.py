@@ -1,4 +1,4 @@
-"""The matcher's own Prometheus figures: index size, applied seq, feed lag.
+"""The matcher's own Prometheus figures: index size, applied seq, feed lag, encode time.
 
 Read at scrape time from the live engine and feed follower (`app.state.follower`), so they cost
 nothing between scrapes.
@@ -6,8 +6,27 @@ nothing between scrapes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+def encoding_observer(registry: CollectorRegistry) -> Callable[[int, float], None]:
+    """A hook for `Encoder.observer`: times every encode call (bulk passages and queries)."""
+    seconds = Histogram(
+        "crosslink_matcher_encode_seconds",
+        "Time to embed one batch of texts",
+        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        registry=registry,
+    )
+    texts = Counter("crosslink_matcher_encoded_texts", "Texts embedded", registry=registry)
+
+    def observe(count: int, elapsed: float) -> None:
+        seconds.observe(elapsed)
+        texts.inc(count)
+
+    return observe
 
 
 def register_matcher_metrics(app: FastAPI, registry: CollectorRegistry) -> None:

@@ -31,7 +31,7 @@ class RankingWeights(BaseModel):
     reciprocal: float = 0.2
     activity: float = 0.6
     kind: float = 0.05
-    trust: float = 0.2
+    trust: float = 0.5
     known: float = 0.5
     offer_boost: float = Field(default=1.15, description="Candidate offer vs a need of the query")
     need_damping: float = Field(default=0.85, description="Candidate need passages (same need)")

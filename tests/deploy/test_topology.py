@@ -215,3 +215,4 @@ def test_replicas_agree_survive_a_stop_and_catch_up(stack: Stack) -> None:
     lag = httpx.get(f"{stack.url('matcher-c')}/metrics", timeout=5).text
     assert "crosslink_matcher_feed_lag 0.0" in lag
     assert f"crosslink_matcher_profiles {len(SAMPLES) - 1}.0" in lag
+    assert "crosslink_matcher_encode_seconds_count" in lag

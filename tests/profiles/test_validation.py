@@ -42,7 +42,11 @@ CASES: list[tuple[str, Any, str]] = [
         ["Z99"],
         "sectors.0: sector 'Z99' is not a NACE Rev. 2 code; expected e.g. 'C25' or 'C25.11'",
     ),
-    ("languages", ["english"], "languages.0: language 'english' is not an ISO 639 code; expected e.g. 'en' or 'deu'"),
+    (
+        "languages",
+        ["english"],
+        "languages.0: language 'english' is not an ISO 639 code; expected e.g. 'en' or 'deu'",
+    ),
     ("website", "not a url", "website: Input should be a valid URL, relative URL without a base"),
     ("partners", [""], "partners.0: String should have at least 1 character"),
     ("external_id", "", "external_id: String should have at least 1 character"),
