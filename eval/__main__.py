@@ -31,9 +31,7 @@ def default_model() -> str:
 def ablations() -> dict[str, dict[str, float]]:
     """Weight variants of crosslink (each off the defaults) to measure which priors help."""
     return {
-        "crosslink trust 0.5": {"trust": 0.5},
-        "crosslink trust 1.0": {"trust": 1.0},
-        "crosslink known 1.0": {"known": 1.0},
+        "crosslink +proximity 0.2": {"proximity": 0.2},
         "crosslink −known": {"known": 0.0},
         "crosslink −activity": {"activity": 0.0},
         "crosslink −kind": {"kind": 0.0},

@@ -43,7 +43,9 @@ def _language(value: str) -> str:
 def _sector(value: str) -> str:
     normal = reference.normalise_nace(value)
     if normal is None:
-        raise ValueError(f"sector '{value}' is not a NACE Rev. 2 code; expected e.g. 'C25' or 'C25.11'")
+        raise ValueError(
+            f"sector '{value}' is not a NACE Rev. 2 code; expected e.g. 'C25' or 'C25.11'"
+        )
     return normal
 
 
@@ -52,7 +54,9 @@ RegionCode = Annotated[str, AfterValidator(_region)]
 RegionPrefix = Annotated[str, AfterValidator(_region_prefix)]
 SectorCode = Annotated[str, AfterValidator(_sector)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
+]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1_000)]
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 LanguageCode = Annotated[str, AfterValidator(_language)]

@@ -1,5 +1,5 @@
-"""The profile family: ProfileBase -> ProfileCreate / ProfileUpdate / ProfilePublic / ProfilesPublic,
-the change feed and import results."""
+"""The profile family (ProfileBase -> ProfileCreate / ProfileUpdate / ProfilePublic /
+ProfilesPublic), the change feed and import results."""
 
 from __future__ import annotations
 
@@ -157,7 +157,9 @@ ItemStatus = Literal["created", "updated", "unchanged", "rejected"]
 
 
 class ImportItem(BaseModel):
-    line: int = Field(description="1-based line (JSONL), row (CSV, header is line 1) or array index + 1")
+    line: int = Field(
+        description="1-based line (JSONL), row (CSV, header is line 1) or array index + 1"
+    )
     status: ItemStatus
     id: int | None = None
     external_id: str | None = None

@@ -9,6 +9,8 @@ Components, each in [0, 1]:
   trust       partners shared with the seeker, each counted 1/log(2 + its own partners)
               (Adamic-Adar: a common partner with few partners says more), log-scaled
   known       1 for the seeker's own known partners (only with `include_known_partners`)
+  proximity   1 for a candidate in the seeker's country (another region of it, as the seeker's
+              own NUTS-2 region is excluded)
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.matcher.encoder import FIELD_CODES
 
-COMPONENTS = ("semantic", "lexical", "reciprocal", "activity", "kind", "trust", "known")
+COMPONENTS = (
+    "semantic",
+    "lexical",
+    "reciprocal",
+    "activity",
+    "kind",
+    "trust",
+    "known",
+    "proximity",
+)
 
 
 class RankingWeights(BaseModel):
@@ -33,6 +44,7 @@ class RankingWeights(BaseModel):
     kind: float = 0.05
     trust: float = 0.5
     known: float = 0.5
+    proximity: float = 0.0
     offer_boost: float = Field(default=1.15, description="Candidate offer vs a need of the query")
     need_damping: float = Field(default=0.85, description="Candidate need passages (same need)")
     candidates: int = Field(default=400, ge=1, description="Dense top-N and BM25 top-N each")

@@ -405,6 +405,9 @@ class MatchEngine:
             "kind": np.array([w.kind_prior.get(c.kind.value, 0.0) for c in candidates]),
             "trust": log_scaled(trust, float(trust.max(initial=0))),
             "known": is_known if include_known_partners else np.zeros(len(ids)),
+            "proximity": np.array(
+                [float(seeker is not None and c.country == seeker.country) for c in candidates]
+            ),
         }
         scores = w.combine(components)
         page = order(scores, ids)[offset : offset + limit]

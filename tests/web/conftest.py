@@ -163,7 +163,9 @@ def _indexed(gateway_url: str, count: int) -> bool:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip(f"needs Debian's chromium at {CHROMIUM}")
+        if os.environ.get("CI"):  # CI installs it (.ci/run): missing there is a failure
+            pytest.fail(f"Debian's chromium is not at {CHROMIUM}")
+        pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
