@@ -105,11 +105,12 @@ def run_all() -> int:
     env.setdefault("CROSSLINK_MATCHER_URLS", f"{base}:{settings.matcher_port}")
     env.setdefault("HF_HUB_OFFLINE", "1")
     procs: list[tuple[Service, subprocess.Popen[bytes]]] = []
+    signal.signal(signal.SIGTERM, _interrupt)  # a process manager's stop = Ctrl-C
 
     def stop_all() -> None:
         for _, proc in procs:
             if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
+                proc.send_signal(signal.SIGTERM)  # uvicorn shuts down gracefully on it
         for _, proc in procs:
             try:
                 proc.wait(timeout=15)
@@ -146,6 +147,10 @@ def run_all() -> int:
     except KeyboardInterrupt:
         stop_all()
         return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _announce_admin_key() -> None:

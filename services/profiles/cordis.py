@@ -127,16 +127,20 @@ def load_cordis(cordis_dir: Path | str) -> CordisData:
 
 
 def kind_of(org: dict[str, str]) -> Kind:
-    """SME flag -> sme; REC/HES -> research; clusters by name; PUB -> public; PRC -> company."""
+    """Universities (HES) -> research and public bodies (PUB) -> public whatever their SME flag
+    (CORDIS flags some of them as SMEs); clusters by name; SME flag -> sme; REC -> research;
+    PRC -> company; the rest -> other."""
     activity = org["activityType"]
-    if activity not in ("HES", "PUB") and CLUSTER_NAME.search(org["legalName"]):
-        return Kind.cluster
-    if org["SME"] == "true":
-        return Kind.sme
-    if activity in ("REC", "HES"):
+    if activity == "HES":
         return Kind.research
     if activity == "PUB":
         return Kind.public
+    if CLUSTER_NAME.search(org["legalName"]):
+        return Kind.cluster
+    if org["SME"] == "true":
+        return Kind.sme
+    if activity == "REC":
+        return Kind.research
     if activity == "PRC":
         return Kind.company
     return Kind.other

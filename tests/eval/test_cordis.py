@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from crosslink.cli import app
 from models.profiles import ProfileCreate
-from services.profiles.cordis import build_profiles
+from services.profiles.cordis import build_profiles, kind_of
 
 
 def _by_id(records: list[dict]) -> dict[str, dict]:
@@ -86,3 +86,15 @@ def test_import_cordis_cli_rejects_a_folder_without_tables(tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["import-cordis", str(tmp_path)])
     assert result.exit_code == 2
     assert "projects.csv.gz" in result.output
+
+
+def test_universities_and_public_bodies_are_never_smes() -> None:
+    # CORDIS flags some universities and public bodies as SMEs; their kind follows the activity.
+    def org(activity: str, sme: str, name: str = "X") -> dict[str, str]:
+        return {"activityType": activity, "SME": sme, "legalName": name}
+
+    assert kind_of(org("HES", "true", "UNIVERSITE JEAN MONNET")) == "research"
+    assert kind_of(org("PUB", "true")) == "public"
+    assert kind_of(org("REC", "true")) == "sme"  # a private research firm can be an SME
+    assert kind_of(org("PRC", "true")) == "sme"
+    assert kind_of(org("OTH", "false", "Silicon Saxony Cluster e.V.")) == "cluster"
