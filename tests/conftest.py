@@ -3,20 +3,15 @@ CROSSLINK_TEST_DATABASE_URL is set) and a running profiles app."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from services.profiles.app import create_app
 from services.profiles.config import ProfilesSettings
-
-POSTGRES_URL = os.environ.get("CROSSLINK_TEST_DATABASE_URL")
+from tests.databases import POSTGRES_URL, fresh_database
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,20 +39,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     On PostgreSQL each test gets its own schema (selected through the URL's search_path), so
     suites running at the same time on the same server never see each other's tables.
     """
-    if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_path / 'crosslink.db'}"
-        return
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_database(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

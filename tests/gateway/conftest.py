@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -16,8 +15,6 @@ import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from gateway.app import create_app
 from gateway.config import GatewaySettings
@@ -27,9 +24,9 @@ from services.matcher.config import MatcherSettings, default_model
 from services.matcher.encoder import Encoder
 from services.profiles.app import create_app as create_profiles_app
 from services.profiles.config import ProfilesSettings
+from tests.databases import fresh_database
 from tests.gateway.data import PROFILES
 
-POSTGRES_URL = os.environ.get("CROSSLINK_TEST_DATABASE_URL")
 OPEN = "100000/minute"
 
 
@@ -47,20 +44,8 @@ def encoder() -> Encoder:
 @pytest.fixture(scope="session")
 def gateway_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh database for the gateway suite (own schema on PostgreSQL)."""
-    if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'crosslink.db'}"
-        return
-    schema = f"test_gw_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_database(tmp_path_factory.mktemp("db"), "test_gw") as url:
+        yield url
 
 
 @dataclass

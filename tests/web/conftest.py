@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +19,8 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from tests.databases import fresh_database
 from tests.web.data import LASER_NEED, PROFILES
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -86,21 +84,8 @@ class ServerThread:
 @pytest.fixture(scope="session")
 def web_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database for the session: SQLite, or a schema of its own on PostgreSQL."""
-    postgres = os.environ.get("CROSSLINK_TEST_DATABASE_URL")
-    if not postgres:
-        yield f"sqlite:///{tmp_path_factory.mktemp('web-db') / 'profiles.db'}"
-        return
-    schema = f"web_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(postgres)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(postgres).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_database(tmp_path_factory.mktemp("web-db"), "web") as url:
+        yield url
 
 
 @dataclass
