@@ -32,6 +32,7 @@ def ablations() -> dict[str, dict[str, float]]:
     """Weight variants of crosslink (each off the defaults) to measure which priors help."""
     return {
         "crosslink +proximity 0.2": {"proximity": 0.2},
+        "crosslink untopical trust": {"trust_topical": 0.0, "trust": 0.5},
         "crosslink −known": {"known": 0.0},
         "crosslink −activity": {"activity": 0.0},
         "crosslink −kind": {"kind": 0.0},

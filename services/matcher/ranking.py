@@ -7,7 +7,8 @@ Components, each in [0, 1]:
   activity    log(1 + known partners), divided by the corpus maximum
   kind        prior per organisation kind
   trust       partners shared with the seeker, each counted 1/log(2 + its own partners)
-              (Adamic-Adar: a common partner with few partners says more), log-scaled
+              (Adamic-Adar: a common partner with few partners says more) times its closeness
+              to the query squared (`trust_topical`), log-scaled
   known       1 for the seeker's own known partners (only with `include_known_partners`)
   proximity   1 for a candidate in the seeker's country (another region of it, as the seeker's
               own NUTS-2 region is excluded)
@@ -42,8 +43,11 @@ class RankingWeights(BaseModel):
     reciprocal: float = 0.2
     activity: float = 0.6
     kind: float = 0.05
-    trust: float = 0.5
+    trust: float = 0.8
     known: float = 0.5
+    trust_topical: float = Field(
+        default=2.0, ge=0, description="Exponent on a partner's closeness to the query in trust"
+    )
     proximity: float = 0.0
     offer_boost: float = Field(default=1.15, description="Candidate offer vs a need of the query")
     need_damping: float = Field(default=0.85, description="Candidate need passages (same need)")

@@ -280,16 +280,23 @@ class MatchEngine:
             )
         return self._corpus
 
-    def _trust(self, known: set[int]) -> dict[int, float]:
+    def _trust(self, known: set[int], query: np.ndarray | None = None) -> dict[int, float]:
         """Partners of the seeker's partners, scored Adamic-Adar style: a shared partner that
-        works with few others is stronger evidence than a hub that works with everyone."""
+        works with few others is stronger evidence than a hub that works with everyone. With
+        `weights.trust_topical` > 0, a partner close to the query (best passage cosine) passes on
+        more: the partners that fit this need bring the introductions."""
         trust: dict[int, float] = {}
+        topical = self.weights.trust_topical
         for partner_id in known:
             partner = self._profiles.get(partner_id)
             if partner is None:
                 continue
             theirs = self.neighbours(partner)
             weight = 1.0 / np.log(2.0 + len(theirs))
+            if topical > 0 and query is not None and len(query) and partner_id in self._passages:
+                ids = _passage_ids(partner_id, len(self._passages[partner_id]))
+                closeness = float((self.index.vectors(ids) @ query.T).max())
+                weight *= max(closeness, 0.0) ** topical
             for other in theirs:
                 trust[other] = trust.get(other, 0.0) + weight
         return trust
@@ -354,7 +361,7 @@ class MatchEngine:
             lexical_rows = top_rows(lexical_all, corpus.ids, mask, n)
             allowed = None if mask.all() else corpus.passage_ids[mask[corpus.passage_rows]]
             dense_ids = self._dense_candidates(query.vectors, allowed, n)
-            trust_of = self._trust(known)
+            trust_of = self._trust(known, query.vectors)
             graph = set(sorted(trust_of, key=lambda i: (-trust_of[i], i))[:n])
             if include_known_partners:
                 graph |= known
