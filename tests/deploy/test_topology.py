@@ -170,13 +170,18 @@ def test_replicas_agree_survive_a_stop_and_catch_up(stack: Stack) -> None:
             ids[sample["name"]] = response.json()["id"]
         laser = ids["Lasertec Dresden"]
 
-        # Every replica follows the feed on its own and ranks the same way.
-        def replicas_agree() -> list[tuple[int, float]] | None:
-            a, b = _ranking(stack.url("matcher-a")), _ranking(stack.url("matcher-b"))
-            return a if _same(a, b) and a and a[0][0] == laser else None
+        # Every replica follows the feed on its own and, once it has every profile, ranks the
+        # same way.
+        def synced(name: str) -> bool:
+            health = httpx.get(f"{stack.url(name)}/health", timeout=5).json()
+            return bool(health["details"]["profiles"] == len(SAMPLES))
 
-        agreed = _poll(replicas_agree, deadline=30, what="both replicas to rank Lasertec first")
-        assert len(agreed) == 5
+        _poll(lambda: synced("matcher-a") and synced("matcher-b"), deadline=30, what="sync")
+        a, b = _ranking(stack.url("matcher-a")), _ranking(stack.url("matcher-b"))
+        assert _same(a, b), (a, b)
+        assert a[0][0] == laser
+        assert len(a) == 5
+        agreed = a
 
         through_gateway = gateway.post("/v1/match", json=QUERY)
         assert through_gateway.status_code == 200
