@@ -164,10 +164,18 @@ class UpstreamPool:
 
     async def json(self, method: str, url: str, **kwargs: Any) -> Any:
         """Try the members in turn while they are unreachable; a slow one is not retried."""
+        return await self._first(Upstream.json, method, url, **kwargs)
+
+    async def raw(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Like `json`, but the answer as received (for passing a body through unparsed)."""
+        response: httpx.Response = await self._first(Upstream.request, method, url, **kwargs)
+        return response
+
+    async def _first(self, call: Any, method: str, url: str, **kwargs: Any) -> Any:
         last: CrosslinkError | None = None
         for member in self._order():
             try:
-                return await member.json(method, url, idempotent=True, **kwargs)
+                return await call(member, method, url, idempotent=True, **kwargs)
             except UpstreamRejected as exc:
                 if exc.status_code != 503:  # a matcher still loading: ask the next one
                     raise

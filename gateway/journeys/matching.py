@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Response
+
 from gateway.deps import Services
 from gateway.upstream import expect
 from models.matching import MatchesPublic, MatchFilters, MatchRequest
@@ -31,6 +33,32 @@ async def match_text(*, services: Services, match_in: MatchRequest) -> MatchesPu
     return _public(body)
 
 
+async def forward_match(*, services: Services, body: bytes) -> Response:
+    """`/v1/match` as the matcher answers it, unparsed. The request was validated here already,
+    and the matcher holds no contact details (it drops them when it indexes a profile), so its
+    JSON is already the public answer: no decode, validate and encode again on the hot path."""
+    response = await services.matchers.raw(
+        "POST", "/match", content=body, headers={"content-type": "application/json"}
+    )
+    return Response(content=response.content, media_type="application/json")
+
+
+def _profile_match_params(
+    filters: MatchFilters | None,
+    limit: int,
+    offset: int,
+    include_own_region: bool,
+    include_known_partners: bool,
+) -> list[tuple[str, str]]:
+    params = [("limit", str(limit)), ("offset", str(offset))]
+    if include_own_region:
+        params.append(("include_own_region", "true"))
+    if include_known_partners:
+        params.append(("include_known_partners", "true"))
+    params.extend(filter_params(filters or MatchFilters()))
+    return params
+
+
 async def match_profile(
     *,
     services: Services,
@@ -41,11 +69,26 @@ async def match_profile(
     include_own_region: bool = False,
     include_known_partners: bool = False,
 ) -> MatchesPublic:
-    params = [("limit", str(limit)), ("offset", str(offset))]
-    if include_own_region:
-        params.append(("include_own_region", "true"))
-    if include_known_partners:
-        params.append(("include_known_partners", "true"))
-    params.extend(filter_params(filters or MatchFilters()))
+    params = _profile_match_params(
+        filters, limit, offset, include_own_region, include_known_partners
+    )
     body = await services.matchers.json("GET", f"/profiles/{profile_id}/matches", params=params)
     return _public(body)
+
+
+async def forward_profile_matches(
+    *,
+    services: Services,
+    profile_id: int,
+    filters: MatchFilters,
+    limit: int,
+    offset: int,
+    include_own_region: bool,
+    include_known_partners: bool,
+) -> Response:
+    """`/v1/profiles/{id}/matches` as the matcher answers it, unparsed (see `forward_match`)."""
+    params = _profile_match_params(
+        filters, limit, offset, include_own_region, include_known_partners
+    )
+    response = await services.matchers.raw("GET", f"/profiles/{profile_id}/matches", params=params)
+    return Response(content=response.content, media_type="application/json")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import ConfigDict, Field
 
 from gateway.deps import CallerDep, ServicesDep
-from gateway.journeys.matching import match_profile, match_text
+from gateway.journeys.matching import forward_match, forward_profile_matches
 from gateway.routes import COMMON, ProfileId, errors
 from models.matching import MatchesPublic, MatchFilters, MatchRequest
 
@@ -27,11 +27,10 @@ class MatchQuery(MatchFilters):
 
 
 @router.post("/match", response_model=MatchesPublic)
-async def post_match(
-    match_in: MatchRequest, caller: CallerDep, services: ServicesDep
-) -> MatchesPublic:
+async def post_match(match_in: MatchRequest, caller: CallerDep, services: ServicesDep) -> Response:
     """Partners for a text (optionally on behalf of a profile), ranked and explained."""
-    return await match_text(services=services, match_in=match_in)
+    body = match_in.model_dump_json(exclude_unset=True).encode()
+    return await forward_match(services=services, body=body)
 
 
 @router.get("/profiles/{profile_id}/matches", response_model=MatchesPublic, responses=errors(404))
@@ -40,9 +39,9 @@ async def get_profile_matches(
     caller: CallerDep,
     services: ServicesDep,
     query: Annotated[MatchQuery, Query()],
-) -> MatchesPublic:
+) -> Response:
     """Partners for a profile's needs, outside its own NUTS-2 region unless asked."""
-    return await match_profile(
+    return await forward_profile_matches(
         services=services,
         profile_id=profile_id,
         filters=MatchFilters.model_validate(

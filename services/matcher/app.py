@@ -59,6 +59,7 @@ def create_app(
                     cache_dir=settings.model_cache_dir,
                     threads=settings.encoder_threads,
                     query_cache=settings.query_cache,
+                    passage_cache=settings.passage_cache,
                 )
             )
         model.observer = observe_encoding

@@ -31,6 +31,11 @@ class MatcherSettings(BaseSettings):
         default=1, ge=1, description="FAISS threads per search; requests already run in parallel"
     )
     query_cache: int = Field(default=1024, ge=0, description="Query texts whose vectors are kept")
+    # ~1.5 KB per entry at 384 dimensions: 100k entries ≈ 150 MB, the whole CORDIS set's
+    # distinct project texts (59k) with room to spare.
+    passage_cache: int = Field(
+        default=100_000, ge=0, description="Passage texts whose vectors are kept (0 = off)"
+    )
     # Replicas each keep their own snapshot, so the index directory can be set on its own.
     index_dir: Path | None = Field(
         default=None, validation_alias=AliasChoices("index_dir", "CROSSLINK_MATCHER_INDEX_DIR")

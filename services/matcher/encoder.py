@@ -1,15 +1,22 @@
 """Sentence embeddings and the passages they are computed on.
 
-A profile is split into passages (description in window-sized chunks, each offer, each need,
-the keywords) so that nothing beyond the model's window is silently truncated; queries likewise.
+A profile is split into passages (each paragraph of the description, each offer, each need, the
+keywords; any of them longer than the model's window in window-sized chunks) so that nothing
+beyond the window is silently truncated; queries likewise. Paragraphs are the unit because they
+are what organisations share: CORDIS-derived profiles repeat their projects' texts line for line,
+so a passage seen before (in this batch or an earlier one) is taken from a bounded cache instead
+of being embedded again.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +34,8 @@ log = logging.getLogger("crosslink.matcher.encoder")
 Field = Literal["description", "offer", "need", "keywords", "name"]
 FIELD_CODES: dict[str, int] = {"description": 0, "offer": 1, "need": 2, "keywords": 3, "name": 4}
 MAX_PASSAGES = 256  # passage ids are `profile_id << 8 | passage_no`
+# Names how profiles are cut into passages: snapshots made under another scheme are rebuilt.
+PASSAGE_SCHEME = "paragraphs-1"
 WINDOW_STRIDE = 32  # tokens shared by consecutive chunks so no phrase is cut in two
 Backend = Literal["torch", "onnx", "onnx-int8"]
 TOKEN_BUDGET = 8192  # padded tokens per ONNX batch: long passages in small batches, short in big
@@ -53,6 +62,8 @@ class Encoder:
         cache_dir: where exported ONNX models are kept (required for the ONNX backends).
         threads: CPU threads for inference (default: all cores).
         query_cache: how many query texts keep their vectors (LRU) for `encode_queries`.
+        passage_cache: how many passage texts keep their vectors (LRU) for `encode`, so text
+            shared between profiles is embedded once (0 turns it off).
     """
 
     def __init__(
@@ -64,6 +75,7 @@ class Encoder:
         cache_dir: Path | None = None,
         threads: int | None = None,
         query_cache: int = 1024,
+        passage_cache: int = 0,
     ) -> None:
         from sentence_transformers import SentenceTransformer
 
@@ -87,6 +99,10 @@ class Encoder:
         # Snapshots remember the name: vectors of another backend are not mixed in silently.
         self.name = model if backend == "torch" else f"{model}#{backend}"
         self._query_vector = functools.lru_cache(maxsize=query_cache)(self._encode_one)
+        self._passage_cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._passage_cache_size = passage_cache
+        self._cache_lock = threading.Lock()
+        self.cache_hits = 0
         # Told (texts, seconds) after every encode: the matcher's metrics hook in here.
         self.observer: Callable[[int, float], None] | None = None
 
@@ -128,9 +144,13 @@ class Encoder:
                 chunks.append(chunk)
         return chunks or [text]
 
+    def paragraphs(self, text: str) -> list[str]:
+        """`text` cut at line breaks, each paragraph in window-sized chunks."""
+        return [c for line in text.splitlines() for c in self.split(line)]
+
     def passages(self, profile: ProfilePublic) -> list[Passage]:
         """The passages a profile is indexed by, at most MAX_PASSAGES."""
-        out = [Passage("description", None, c) for c in self.split(profile.description)]
+        out = [Passage("description", None, c) for c in self.paragraphs(profile.description)]
         out += [Passage("offer", i, c) for i, o in enumerate(profile.offers) for c in self.split(o)]
         out += [Passage("need", i, c) for i, n in enumerate(profile.needs) for c in self.split(n)]
         if profile.keywords:
@@ -146,7 +166,33 @@ class Encoder:
         return out
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """L2-normalised float32 embeddings, shape (len(texts), dimension)."""
+        """L2-normalised float32 embeddings, shape (len(texts), dimension); texts embedded
+        before are answered from the passage cache."""
+        if not self._passage_cache_size or not texts:
+            return self._observed(texts)
+        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        missing: dict[bytes, list[int]] = {}
+        with self._cache_lock:
+            for i, key in enumerate(keys):
+                vector = self._passage_cache.get(key)
+                if vector is None:
+                    missing.setdefault(key, []).append(i)
+                else:
+                    self._passage_cache.move_to_end(key)
+                    out[i] = vector
+            self.cache_hits += len(texts) - sum(len(rows) for rows in missing.values())
+        if missing:
+            fresh = self._observed([texts[rows[0]] for rows in missing.values()])
+            with self._cache_lock:
+                for (key, rows), vector in zip(missing.items(), fresh, strict=True):
+                    out[rows] = vector
+                    self._passage_cache[key] = vector
+                while len(self._passage_cache) > self._passage_cache_size:
+                    self._passage_cache.popitem(last=False)
+        return out
+
+    def _observed(self, texts: list[str]) -> np.ndarray:
         started = time.perf_counter()
         vectors = self._encode(texts)
         if self.observer is not None and texts:
@@ -180,7 +226,7 @@ class Encoder:
         return np.stack([self._query_vector(t) for t in texts])
 
     def _encode_one(self, text: str) -> np.ndarray:
-        vector = self.encode([text])[0]
+        vector = self._observed([text])[0]
         vector.setflags(write=False)
         return vector
 

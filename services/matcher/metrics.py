@@ -49,10 +49,19 @@ def register_matcher_metrics(app: FastAPI, registry: CollectorRegistry) -> None:
         f = follower()
         return float(f.lag) if f else 0.0
 
+    def passage_cache_hits() -> float:
+        f = follower()
+        return float(f.engine.encoder.cache_hits) if f else 0.0
+
     for name, doc, read in (
         ("crosslink_matcher_profiles", "Profiles in the index", profiles),
         ("crosslink_matcher_passages", "Passage vectors in the index", passages),
         ("crosslink_matcher_applied_seq", "Last change-feed seq applied", applied_seq),
         ("crosslink_matcher_feed_lag", "Changes in the feed not yet applied", feed_lag),
+        (
+            "crosslink_matcher_passage_cache_hits",
+            "Passages taken from the passage cache instead of being embedded",
+            passage_cache_hits,
+        ),
     ):
         Gauge(name, doc, registry=registry).set_function(read)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
 from crosslink.errors import InvalidInput, NotReady
@@ -18,6 +18,12 @@ from models.matching import MatchesPublic, MatchFilters, MatchRequest
 from services.matcher.deps import EngineDep, FollowerDep
 
 router = APIRouter()
+
+
+def _json(matches: MatchesPublic) -> Response:
+    """Serialised by pydantic-core in one step (the hot path: no dict, no second validation)."""
+    return Response(content=matches.model_dump_json(), media_type="application/json")
+
 
 ListParam = Annotated[list[str], Query()]
 
@@ -28,9 +34,9 @@ def _split(values: list[str]) -> list[str]:
 
 
 @router.post("/match", response_model=MatchesPublic)
-def match(request: MatchRequest, engine: EngineDep) -> MatchesPublic:
+def match(request: MatchRequest, engine: EngineDep) -> Response:
     """Partners for a free-text need, optionally on behalf of a seeker profile."""
-    return engine.match(request)
+    return _json(engine.match(request))
 
 
 @router.get("/profiles/{profile_id}/matches", response_model=MatchesPublic)
@@ -47,7 +53,7 @@ def profile_matches(
     sectors: ListParam = [],  # noqa: B006
     include_own_region: bool = False,
     include_known_partners: bool = False,
-) -> MatchesPublic:
+) -> Response:
     """Partners for a profile: its description and needs are the query, it is the seeker."""
     try:
         filters = MatchFilters(
@@ -69,13 +75,15 @@ def profile_matches(
                 for e in exc.errors()
             ],
         ) from None
-    return engine.match_profile(
-        profile_id,
-        filters=filters,
-        limit=limit,
-        offset=offset,
-        include_own_region=include_own_region,
-        include_known_partners=include_known_partners,
+    return _json(
+        engine.match_profile(
+            profile_id,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            include_own_region=include_own_region,
+            include_known_partners=include_known_partners,
+        )
     )
 
 

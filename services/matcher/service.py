@@ -16,7 +16,7 @@ from models.profiles import Change, ChangeOp, ProfilePublic
 from models.reference import nuts2_of
 from services.matcher import explain, snapshot
 from services.matcher.corpus import Corpus, tokenize
-from services.matcher.encoder import FIELD_CODES, Encoder, Passage
+from services.matcher.encoder import FIELD_CODES, PASSAGE_SCHEME, Encoder, Passage
 from services.matcher.index import FaissIndex, VectorIndex
 from services.matcher.ranking import (
     RankingWeights,
@@ -177,6 +177,7 @@ class MatchEngine:
                 profiles=self._profiles.values(),
                 seq=self.seq,
                 model=self.encoder.name,
+                passages=PASSAGE_SCHEME,
             )
             self.changed = False
         return manifest
@@ -193,6 +194,13 @@ class MatchEngine:
                 manifest.dimension,
                 self.encoder.name,
                 self.encoder.dimension,
+            )
+            return False
+        if manifest.passages != PASSAGE_SCHEME:
+            log.warning(
+                "snapshot cut profiles into passages by %r, now %r: rebuilding from seq 0",
+                manifest.passages,
+                PASSAGE_SCHEME,
             )
             return False
         profiles = snapshot.read_profiles(directory, manifest)

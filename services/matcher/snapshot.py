@@ -24,6 +24,8 @@ MANIFEST = "manifest.json"
 class Manifest(BaseModel):
     model: str
     dimension: int
+    # How profiles were cut into passages (encoder.PASSAGE_SCHEME); "" before it was recorded.
+    passages: str = ""
     count: int = 0
     profiles: int = 0
     seq: int = 0
@@ -31,7 +33,13 @@ class Manifest(BaseModel):
 
 
 def write(
-    directory: Path, *, index: VectorIndex, profiles: Iterable[ProfilePublic], seq: int, model: str
+    directory: Path,
+    *,
+    index: VectorIndex,
+    profiles: Iterable[ProfilePublic],
+    seq: int,
+    model: str,
+    passages: str = "",
 ) -> Manifest:
     """Write a snapshot and point the manifest at it."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -50,6 +58,7 @@ def write(
     manifest = Manifest(
         model=model,
         dimension=index.dimension,
+        passages=passages,
         count=index.count(),
         profiles=written,
         seq=seq,

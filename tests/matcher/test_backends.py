@@ -55,3 +55,22 @@ def test_repeated_queries_come_from_the_cache(int8: Encoder) -> None:
     assert np.array_equal(first[0], again[1]) and np.array_equal(first[1], again[0])
     assert int8._query_vector.cache_info().hits >= 2
     assert int8.encode_queries([]).shape == (0, int8.dimension)
+
+
+def test_shared_passages_are_embedded_once() -> None:
+    """Text repeated across profiles (CORDIS partners share project texts) is taken from the
+    passage cache, in the same call or a later one; the least recently used entry goes first."""
+    cached = Encoder(default_model(), passage_cache=3)
+    embedded: list[int] = []
+    cached.observer = lambda count, _seconds: embedded.append(count)
+    a, b, c, d = TEXTS
+    first = cached.encode([a, b])
+    again = cached.encode([b, c, b])
+    assert embedded == [2, 1]  # c only: b came from the cache, twice
+    assert cached.cache_hits == 2
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[2], first[1])
+    fresh = Encoder(default_model()).encode([a, b, c])
+    assert np.allclose(np.vstack([first, again[1:2]]), fresh, atol=1e-5)
+    cached.encode([d])  # the cache holds 3: a, the least recently used, is dropped
+    cached.encode([b, a])
+    assert embedded == [2, 1, 1, 1]

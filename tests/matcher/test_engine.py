@@ -72,3 +72,21 @@ def test_faiss_index_filters_before_the_cut_and_removes() -> None:
     _, found = index.search(vectors[:1], 4)
     assert set(found.ravel().tolist()) - {-1} == {2 << 8, 3 << 8}
     assert np.allclose(index.vectors(np.array([3 << 8])), vectors[3:])
+
+
+def test_description_paragraphs_are_passages_of_their_own(encoder: Encoder) -> None:
+    description = (
+        "Sourdough bread bakery with organic regional flour.\n\n"
+        "Cryogenic freezers for vaccine storage and cold-chain logistics.\n" + LONG
+    )
+    passages = [p.text for p in encoder.passages(_profile(1, description=description))]
+    assert passages[:2] == [
+        "Sourdough bread bakery with organic regional flour.",
+        "Cryogenic freezers for vaccine storage and cold-chain logistics.",
+    ]
+    assert passages[2:] == encoder.split(LONG)  # a long paragraph is still cut into windows
+    engine = MatchEngine(encoder)
+    engine.upsert([_profile(1, description=description), _profile(2, description="Steel mill.")])
+    top = engine.match(MatchRequest(text="vaccine cold chain freezers")).data[0]
+    assert top.profile.id == 1
+    assert top.explanation.passage.text == passages[1]

@@ -9,6 +9,7 @@ import time
 from fastapi.testclient import TestClient
 
 from services.matcher.config import MatcherSettings
+from services.matcher.encoder import PASSAGE_SCHEME
 from tests.matcher.conftest import FakeFeed, match_ids, wait_for, wait_ready
 
 LASER = "laser welding process monitoring for aluminium parts"
@@ -89,6 +90,23 @@ def test_snapshot_of_another_model_is_rebuilt_from_zero(
     path = settings.resolved_index_dir / "manifest.json"
     manifest = json.loads(path.read_text())
     path.write_text(json.dumps({**manifest, "model": "another-model"}))
+    feed.requests.clear()
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+        assert feed.requests[0] == 0
+        assert match_ids(client, LASER) == [a.id]
+
+
+def test_snapshot_cut_into_passages_another_way_is_rebuilt(
+    feed: FakeFeed, start_matcher, settings: MatcherSettings
+) -> None:
+    a = feed.create()
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+    path = settings.resolved_index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    assert manifest["passages"] == PASSAGE_SCHEME
+    path.write_text(json.dumps({**manifest, "passages": ""}))  # a snapshot from before paragraphs
     feed.requests.clear()
     with start_matcher(feed.transport) as client:
         wait_ready(client)
