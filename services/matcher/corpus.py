@@ -1,16 +1,22 @@
-"""A read-only columnar view of the live profiles: BM25 over their texts and the arrays that
-filters are evaluated on with numpy (no per-profile Python work per query).
+"""A read-only columnar view of the live profiles (the arrays filters are evaluated on with
+numpy, no per-profile Python work per query) and BM25 over their texts.
 
-Rebuilt lazily by the engine when profiles changed since the last build.
+The two are rebuilt on different clocks. The columns are cheap (tens of ms for 30k profiles)
+and rebuilt on the first query after any change. The BM25 index (`Lexicon`) is built from
+token ids the engine keeps per profile (each text is tokenised once, when it is written); on a
+large set that still takes seconds, so the engine rebuilds it off the query path and, until it
+lands, answers with the previous one: a new profile is found by its vectors at once and by its
+words a few seconds later (near-real-time, as in Lucene's refresh).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import bm25s
 import numpy as np
+from bm25s.tokenization import Tokenized
 
 from models.matching import MatchFilters
 from models.profiles import ProfilePublic
@@ -36,6 +42,63 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return bm25s.tokenize(list(texts), stopwords="en", return_ids=False, show_progress=False)
 
 
+class Vocabulary:
+    """Token → id, growing as texts arrive (ids are never reused, so token arrays stay valid)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def encode(self, tokens: Sequence[str]) -> np.ndarray:
+        ids = self.ids
+        return np.fromiter(
+            (ids.setdefault(t, len(ids)) for t in tokens), dtype=np.int32, count=len(tokens)
+        )
+
+    def known(self, tokens: Sequence[str]) -> dict[str, int]:
+        """The tokens that have an id (in query order, without repeats)."""
+        return {t: i for t in tokens if (i := self.ids.get(t)) is not None}
+
+
+@dataclass
+class Lexicon:
+    """BM25 (bm25s) over the profiles' token ids as they were at one moment."""
+
+    ids: np.ndarray  # profile ids, ascending: row i of the BM25 index
+    size: int  # vocabulary size at build time; later token ids are unknown here
+    doc_freq: np.ndarray
+    bm25: bm25s.BM25 | None
+
+    @classmethod
+    def build(cls, tokens: dict[int, np.ndarray], vocabulary_size: int) -> Lexicon:
+        ids = np.array(sorted(tokens), dtype=np.int64)
+        docs = [tokens[int(i)] for i in ids]
+        doc_freq = np.zeros(vocabulary_size, dtype=np.int64)
+        retriever = None
+        if docs:
+            distinct = np.concatenate([np.unique(d) for d in docs] + [np.zeros(0, np.int32)])
+            doc_freq = np.bincount(distinct, minlength=vocabulary_size)[:vocabulary_size]
+            retriever = bm25s.BM25()
+            # Every token id needs a vocabulary entry; names are not used for scoring.
+            vocab = {str(i): i for i in range(vocabulary_size)}
+            corpus = Tokenized(ids=[d.tolist() for d in docs], vocab=vocab)
+            retriever.index(corpus, show_progress=False)
+        return cls(ids=ids, size=vocabulary_size, doc_freq=doc_freq, bm25=retriever)
+
+    def scores(self, token_ids: Sequence[int]) -> np.ndarray:
+        """BM25 of every row for the query's token ids (zeros when none is known here)."""
+        known = [i for i in token_ids if i < self.size and self.doc_freq[i] > 0]
+        if self.bm25 is None or not known:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores_from_ids(known), dtype=np.float32)
+
+    def idf(self, token_id: int | None) -> float:
+        df = int(self.doc_freq[token_id]) if token_id is not None and token_id < self.size else 0
+        return float(np.log((len(self.ids) + 1) / (df + 0.5)))
+
+
 @dataclass
 class Corpus:
     ids: np.ndarray  # int64 profile ids, ascending; row i of every array below
@@ -46,14 +109,16 @@ class Corpus:
     activity: np.ndarray  # number of known partners
     passage_ids: np.ndarray  # every indexed passage id ...
     passage_rows: np.ndarray  # ... and the row of the profile it belongs to
-    vocab: dict[str, int]
-    doc_freq: np.ndarray
-    # Each row's distinct token ids (sorted), so explanations need no re-tokenising.
-    row_tokens: list[np.ndarray]
-    bm25: bm25s.BM25 | None
+    lexicon: Lexicon
+    lexicon_rows: np.ndarray  # row of each profile in `lexicon`, -1 when not in it (yet)
 
     @classmethod
-    def build(cls, profiles: Sequence[ProfilePublic], passage_counts: dict[int, int]) -> Corpus:
+    def build(
+        cls,
+        profiles: Sequence[ProfilePublic],
+        passage_counts: dict[int, int],
+        lexicon: Lexicon,
+    ) -> Corpus:
         ordered = sorted(profiles, key=lambda p: p.id)
         ids = np.array([p.id for p in ordered], dtype=np.int64)
         counts = np.array([passage_counts.get(p.id, 0) for p in ordered], dtype=np.int64)
@@ -61,22 +126,6 @@ class Corpus:
         starts = np.cumsum(counts) - counts
         passage_nos = np.arange(len(passage_rows), dtype=np.int64) - np.repeat(starts, counts)
         passage_ids = (ids[passage_rows] << 8) | passage_nos
-        vocab: dict[str, int] = {}
-        doc_freq = np.zeros(0, dtype=np.int64)
-        row_tokens: list[np.ndarray] = []
-        retriever = None
-        if ordered:
-            tokenized = bm25s.tokenize(
-                [profile_text(p) for p in ordered], stopwords="en", show_progress=False
-            )
-            vocab = dict(tokenized.vocab)
-            row_tokens = [np.unique(np.asarray(d, dtype=np.int64)) for d in tokenized.ids]
-            doc_freq = np.bincount(
-                np.concatenate([*row_tokens, np.zeros(0, dtype=np.int64)]),
-                minlength=len(vocab),
-            )
-            retriever = bm25s.BM25()
-            retriever.index(tokenized, show_progress=False)
         return cls(
             ids=ids,
             kinds=np.array([p.kind.value for p in ordered], dtype=str),
@@ -86,11 +135,13 @@ class Corpus:
             activity=np.array([len(p.partners) for p in ordered], dtype=np.float64),
             passage_ids=passage_ids,
             passage_rows=passage_rows,
-            vocab=vocab,
-            doc_freq=doc_freq,
-            row_tokens=row_tokens,
-            bm25=retriever,
+            lexicon=lexicon,
+            lexicon_rows=_rows_in(lexicon.ids, ids),
         )
+
+    def with_lexicon(self, lexicon: Lexicon) -> Corpus:
+        """The same columns scored by a newer lexicon."""
+        return replace(self, lexicon=lexicon, lexicon_rows=_rows_in(lexicon.ids, self.ids))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -134,26 +185,28 @@ class Corpus:
                 hit |= self.countries == prefix
         return hit
 
-    def token_ids(self, tokens: Sequence[str]) -> list[int]:
-        return [self.vocab[t] for t in tokens if t in self.vocab]
+    def bm25_scores(self, token_ids: Sequence[int]) -> np.ndarray:
+        """BM25 score of every row (0 for a profile the lexicon does not hold yet)."""
+        scores = self.lexicon.scores(token_ids)
+        out = np.zeros(len(self.ids), dtype=np.float32)
+        inside = self.lexicon_rows >= 0
+        out[inside] = scores[self.lexicon_rows[inside]]
+        return out
 
-    def shared_tokens(self, tokens: Sequence[str], row: int) -> set[str]:
-        """The query tokens that also occur in the profile at `row`."""
-        known = {t: i for t in tokens if (i := self.vocab.get(t)) is not None}
-        if not known:
-            return set()
-        ids = np.fromiter(known.values(), dtype=np.int64, count=len(known))
-        hit = np.isin(ids, self.row_tokens[row], assume_unique=True)
-        return {t for t, found in zip(known, hit, strict=True) if found}
 
-    def bm25_scores(self, query_tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every row for the query's words (zeros when none is known)."""
-        ids = self.token_ids(query_tokens)
-        if self.bm25 is None or not ids:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float32)
+def _rows_in(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """Position of each needle in the sorted `haystack`, -1 where absent."""
+    if not len(haystack):
+        return np.full(len(needles), -1, dtype=np.int64)
+    rows = np.searchsorted(haystack, needles)
+    rows[rows >= len(haystack)] = 0
+    return np.where(haystack[rows] == needles, rows, -1).astype(np.int64)
 
-    def idf(self, token: str) -> float:
-        token_id = self.vocab.get(token)
-        df = int(self.doc_freq[token_id]) if token_id is not None else 0
-        return float(np.log((len(self.ids) + 1) / (df + 0.5)))
+
+def shared_tokens(query: dict[str, int], profile_tokens: np.ndarray) -> set[str]:
+    """The query tokens (token → id, from `Vocabulary.known`) that occur in a profile."""
+    if not query:
+        return set()
+    ids = np.fromiter(query.values(), dtype=np.int32, count=len(query))
+    hit = np.isin(ids, profile_tokens)
+    return {t for t, found in zip(query, hit, strict=True) if found}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,14 @@ from models.matching import MatchesPublic, MatchFilters, MatchRequest, MatchResu
 from models.profiles import Change, ChangeOp, ProfilePublic
 from models.reference import nuts2_of
 from services.matcher import explain, snapshot
-from services.matcher.corpus import Corpus, tokenize
+from services.matcher.corpus import (
+    Corpus,
+    Lexicon,
+    Vocabulary,
+    profile_text,
+    shared_tokens,
+    tokenize,
+)
 from services.matcher.encoder import FIELD_CODES, PASSAGE_SCHEME, Encoder, Passage
 from services.matcher.index import FaissIndex, VectorIndex
 from services.matcher.ranking import (
@@ -51,6 +59,8 @@ class MatchEngine:
         encoder: turns passages and queries into normalised vectors.
         index: the vector index (a fresh FaissIndex by default).
         weights: the ranking weights.
+        lexicon_inline_below: profile count under which BM25 is rebuilt on the query path;
+            above it, in a background thread while queries use the previous one.
     """
 
     def __init__(
@@ -59,6 +69,7 @@ class MatchEngine:
         index: VectorIndex | None = None,
         *,
         weights: RankingWeights | None = None,
+        lexicon_inline_below: int = 2_000,
     ) -> None:
         self.encoder = encoder
         self.index = index if index is not None else FaissIndex(encoder.dimension)
@@ -72,6 +83,15 @@ class MatchEngine:
         self._by_external: dict[str, int] = {}
         self._partners_of: dict[str, set[int]] = {}
         self._corpus: Corpus | None = None
+        # BM25: token ids per profile (tokenised once, on write) and the lexicon built from them.
+        self._vocabulary = Vocabulary()
+        self._tokens: dict[int, np.ndarray] = {}
+        self._lexicon: Lexicon | None = None
+        self._lexicon_stale = False
+        self._lexicon_thread: threading.Thread | None = None
+        # Below this many profiles the lexicon is rebuilt inline (well under a second), so small
+        # deployments and tests see every write in BM25 at once.
+        self.lexicon_inline_below = lexicon_inline_below
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -112,7 +132,12 @@ class MatchEngine:
         encode = [pid for pid in latest if self._passages.get(pid) != passages[pid]]
         texts = [p.text for pid in encode for p in passages[pid]]
         vectors = self.encoder.encode(texts)
+        words = tokenize([profile_text(p) for p in latest.values()])
         with self._lock:
+            for pid, tokens in zip(latest, words, strict=True):
+                self._tokens[pid] = self._vocabulary.encode(tokens)
+            for pid in deletes:
+                self._tokens.pop(pid, None)
             stale = [pid for pid in [*encode, *deletes] if pid in self._passages]
             self.index.remove(self._ids_of(stale))
             self.index.add(
@@ -130,6 +155,7 @@ class MatchEngine:
             if seq is not None:
                 self.seq = max(self.seq, seq)
             self._corpus = None
+            self._lexicon_stale = True
             self.changed = True
 
     def _ids_of(self, profile_ids: list[int]) -> np.ndarray:
@@ -205,16 +231,19 @@ class MatchEngine:
             return False
         profiles = snapshot.read_profiles(directory, manifest)
         passages = {p.id: self.encoder.passages(p) for p in profiles}
+        words = tokenize([profile_text(p) for p in profiles])
         with self._lock:
             self.index.load(snapshot.index_path(directory, manifest))
             if self.index.count() != sum(len(v) for v in passages.values()):
                 log.warning("snapshot index and profiles disagree: rebuilding from seq 0")
                 self.index = FaissIndex(self.encoder.dimension)
                 return False
-            for profile in profiles:
+            for profile, tokens in zip(profiles, words, strict=True):
                 self._remember(profile, passages[profile.id])
+                self._tokens[profile.id] = self._vocabulary.encode(tokens)
             self.seq = manifest.seq
             self._corpus = None
+            self._lexicon_stale = True
             self.changed = False
         log.info(
             "loaded snapshot %s: %d profiles at seq %d",
@@ -281,12 +310,62 @@ class MatchEngine:
             include_known_partners,
         )
 
+    def warm(self) -> None:
+        """Build what the first query needs (the follower calls this before reporting ready)."""
+        with self._lock:
+            self._current_corpus()
+
     def _current_corpus(self) -> Corpus:
+        """The columns, rebuilt if profiles changed; BM25 as fresh as the lexicon is (call with
+        the lock held)."""
+        if self._lexicon is None or (
+            self._lexicon_stale and len(self._tokens) < self.lexicon_inline_below
+        ):
+            self._lexicon = Lexicon.build(self._tokens, len(self._vocabulary))
+            self._lexicon_stale = False
+        elif self._lexicon_stale:
+            self._refresh_lexicon()
         if self._corpus is None:
             self._corpus = Corpus.build(
-                list(self._profiles.values()), {k: len(v) for k, v in self._passages.items()}
+                list(self._profiles.values()),
+                {k: len(v) for k, v in self._passages.items()},
+                self._lexicon,
             )
+        elif self._corpus.lexicon is not self._lexicon:
+            self._corpus = self._corpus.with_lexicon(self._lexicon)
         return self._corpus
+
+    def settle(self, timeout: float | None = None) -> None:
+        """Wait until a BM25 rebuild in the background (if any) has landed."""
+        thread = self._lexicon_thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _refresh_lexicon(self) -> None:
+        """Rebuild BM25 in a background thread (one at a time; it repeats while writes keep
+        coming). Queries meanwhile use the previous lexicon."""
+        if self._lexicon_thread is not None and self._lexicon_thread.is_alive():
+            return
+
+        def rebuild() -> None:
+            while True:
+                with self._lock:
+                    if not self._lexicon_stale:
+                        return
+                    tokens, size = dict(self._tokens), len(self._vocabulary)
+                    self._lexicon_stale = False
+                started = time.perf_counter()
+                lexicon = Lexicon.build(tokens, size)
+                with self._lock:
+                    self._lexicon = lexicon
+                log.info(
+                    "BM25 rebuilt over %d profiles in %.1fs",
+                    len(tokens),
+                    time.perf_counter() - started,
+                )
+
+        self._lexicon_thread = threading.Thread(target=rebuild, name="bm25-rebuild", daemon=True)
+        self._lexicon_thread.start()
 
     def _trust(self, known: set[int], query: np.ndarray | None = None) -> dict[int, float]:
         """Partners of the seeker's partners, scored Adamic-Adar style: a shared partner that
@@ -350,6 +429,7 @@ class MatchEngine:
         tokens = tokenize([query.text])[0]
         with self._lock:
             corpus = self._current_corpus()
+            query_ids = self._vocabulary.known(tokens)
             known: set[int] = set()
             excluded_regions: list[str] = []
             if seeker is not None:
@@ -365,7 +445,7 @@ class MatchEngine:
             )
             if not mask.any():
                 return MatchesPublic(data=[], count=0)
-            lexical_all = corpus.bm25_scores(tokens)
+            lexical_all = corpus.bm25_scores(list(query_ids.values()))
             lexical_rows = top_rows(lexical_all, corpus.ids, mask, n)
             allowed = None if mask.all() else corpus.passage_ids[mask[corpus.passage_rows]]
             dense_ids = self._dense_candidates(query.vectors, allowed, n)
@@ -399,7 +479,8 @@ class MatchEngine:
             is_known = np.array([int(i) in known for i in ids], dtype=np.float64)
             activity = log_scaled(corpus.activity[rows], float(corpus.activity.max(initial=0)))
             lexical = scaled(lexical_all[rows].astype(np.float64))
-            idf = corpus.idf
+            lexicon = corpus.lexicon
+            candidate_tokens = [self._tokens[int(i)] for i in ids]
 
         starts = np.cumsum(counts) - counts
         sims = (vectors @ query.vectors.T) * passage_weights(fields, query.is_need, w)
@@ -444,7 +525,10 @@ class MatchEngine:
                         part_is_need=bool(query.is_need[part]),
                         components={k: float(v[j]) for k, v in components.items()},
                         terms=explain.shared_terms(
-                            tokens, candidate, idf, corpus.shared_tokens(tokens, int(rows[j]))
+                            tokens,
+                            candidate,
+                            lambda t: lexicon.idf(query_ids.get(t)),
+                            shared_tokens(query_ids, candidate_tokens[j]),
                         ),
                         sectors=explain.shared_sectors(candidate, wanted),
                         common_partners=int(common[j]),

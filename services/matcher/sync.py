@@ -86,7 +86,9 @@ class FeedFollower:
             # Nothing after our seq although the feed is further: the tail holds no changes.
             self.engine.advance(page.last_seq)
         self.feed_last_seq = page.last_seq
-        if self.engine.seq >= page.last_seq:
+        if self.engine.seq >= page.last_seq and not self._caught_up:
+            # BM25 and the filter columns are built before the first query, not by it.
+            await run_in_threadpool(self.engine.warm)
             self._caught_up = True
         return len(page.changes) >= self.page_size
 

@@ -90,3 +90,24 @@ def test_description_paragraphs_are_passages_of_their_own(encoder: Encoder) -> N
     top = engine.match(MatchRequest(text="vaccine cold chain freezers")).data[0]
     assert top.profile.id == 1
     assert top.explanation.passage.text == passages[1]
+
+
+def test_bm25_catches_up_off_the_query_path_and_deletes_are_final(encoder: Encoder) -> None:
+    """Above `lexicon_inline_below` profiles BM25 is rebuilt in the background: a query right
+    after a write is answered at once (the new profile by its vectors), its words count once
+    the rebuild lands, and a deleted profile is never returned, even from a stale lexicon."""
+    engine = MatchEngine(encoder, lexicon_inline_below=0)
+    engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
+    engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
+    engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
+    first = engine.match(MatchRequest(text="zyxquartz resonator crystals"))
+    assert first.data[0].profile.id == 4  # found by its vectors before BM25 knows the word
+    engine.settle()
+    again = engine.match(MatchRequest(text="zyxquartz resonator crystals")).data[0]
+    assert again.profile.id == 4
+    assert again.explanation.components["lexical"] > 0
+    assert "zyxquartz" in again.explanation.shared_terms
+    engine.delete(4)
+    after = engine.match(MatchRequest(text="zyxquartz resonator crystals"))
+    assert 4 not in [r.profile.id for r in after.data]
+    engine.settle()
