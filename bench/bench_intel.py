@@ -1,12 +1,15 @@
 """How long the cluster intelligence takes on the full CORDIS-derived set (standalone script).
 
+    .venv/bin/python bench/bench_intel.py --snapshot var/bench/stack-30707-onnx-int8/matcher
     .venv/bin/python bench/bench_intel.py [--limit 20000]
 
-The profiles are the real CORDIS-derived ones (texts, regions, kinds, passages split by the real
-tokenizer). Encoding ~100k passages with MiniLM on a laptop CPU takes far longer than what is
-measured here, so passages get stand-in vectors: a fixed random projection of their words (texts
-sharing words get close vectors), which has the shape and cost of real embeddings. CORDIS has no
-needs, so each profile is given one: the first offer of another profile, chosen with a fixed seed.
+With `--snapshot`, the engine is a matcher's index snapshot: the real profiles and their real
+int8 passage vectors (`make bench` leaves one of the whole CORDIS-derived set in
+`var/bench/stack-<n>-onnx-int8/matcher` when it builds its HTTP stack). Without it, the profiles
+are built from the CORDIS tables and their passages get stand-in vectors (a fixed random
+projection of their words, the shape and cost of real embeddings) so the run takes minutes, not
+the hour embedding them would. CORDIS has no needs, so each profile is given one either way: the
+first offer of another profile, chosen with a fixed seed (only these needs are embedded).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from models.profiles import Kind, ProfilePublic
-from services.matcher import intel
+from services.matcher import intel, snapshot
 from services.matcher.config import default_model
 from services.matcher.corpus import tokenize
 from services.matcher.encoder import Encoder
@@ -60,6 +63,37 @@ class ProjectionEncoder(Encoder):
         return out / np.where(norms > 0, norms, 1.0)
 
 
+class SnapshotEncoder(Encoder):
+    """The real int8 encoder; texts already embedded in the loaded snapshot come from it."""
+
+    def __init__(self, model: str, cache_dir: Path) -> None:
+        super().__init__(model, backend="onnx-int8", cache_dir=cache_dir)
+        self.known: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
+        if missing:
+            self.known.update(zip(missing, super().encode(missing), strict=True))
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self.known[t] for t in texts])
+
+
+def from_snapshot(directory: Path) -> tuple[MatchEngine, list[ProfilePublic]]:
+    encoder = SnapshotEncoder(default_model(), directory.parent / "models")
+    engine = MatchEngine(encoder)
+    if not engine.load(directory):
+        raise SystemExit(f"no usable snapshot in {directory}")
+    manifest = snapshot.read_manifest(directory)
+    assert manifest is not None
+    profiles = snapshot.read_profiles(directory, manifest)
+    for profile in profiles:
+        texts = [p.text for p in encoder.passages(profile)]
+        ids = (np.int64(profile.id) << 8) | np.arange(len(texts), dtype=np.int64)
+        encoder.known.update(zip(texts, engine.index.vectors(ids), strict=True))
+    return engine, profiles
+
+
 def timed(label: str, fn: Callable[[], Any]) -> Any:
     started = time.perf_counter()
     result = fn()
@@ -71,27 +105,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=20_000, help="profiles (most active first)")
     parser.add_argument("--cordis", type=Path, default=CORDIS)
+    parser.add_argument("--snapshot", type=Path, help="a matcher index directory (real vectors)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    records = timed(
-        "read CORDIS, build profiles",
-        lambda: [r for _, r in zip(range(args.limit), build_profiles(args.cordis), strict=False)],
-    )
     rng = np.random.default_rng(7)
-    offers = [r["offers"][0] for r in records if r["offers"]]
-    profiles = [
-        ProfilePublic(
-            **{**r, "needs": [offers[int(rng.integers(len(offers)))]]},
-            id=i,
-            created_at=EPOCH,
-            updated_at=EPOCH,
-            version=1,
+    if args.snapshot:
+        engine, loaded = timed("load the snapshot", lambda: from_snapshot(args.snapshot))
+        offers = [p.offers[0] for p in loaded if p.offers]
+        profiles = [
+            p.model_copy(update={"needs": [offers[int(rng.integers(len(offers)))]]}) for p in loaded
+        ]
+        timed("give every profile a need (embed the needs)", lambda: engine.upsert(profiles))
+    else:
+        records = timed(
+            "read CORDIS, build profiles",
+            lambda: [
+                r for _, r in zip(range(args.limit), build_profiles(args.cordis), strict=False)
+            ],
         )
-        for i, r in enumerate(records, start=1)
-    ]
-    engine = MatchEngine(ProjectionEncoder(default_model()))
-    timed("index (stand-in vectors)", lambda: engine.upsert(profiles))
+        offers = [r["offers"][0] for r in records if r["offers"]]
+        profiles = [
+            ProfilePublic(
+                **{**r, "needs": [offers[int(rng.integers(len(offers)))]]},
+                id=i,
+                created_at=EPOCH,
+                updated_at=EPOCH,
+                version=1,
+            )
+            for i, r in enumerate(records, start=1)
+        ]
+        engine = MatchEngine(ProjectionEncoder(default_model()))
+        timed("index (stand-in vectors)", lambda: engine.upsert(profiles))
     print(f"{len(profiles)} profiles, {engine.index.count()} passages")
 
     landscapes = Landscapes(engine)

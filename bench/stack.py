@@ -65,6 +65,7 @@ class Stack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: list[IO[bytes]] = []
         self.token = ""
+        self.matcher_ready_seconds = 0.0
 
     def __enter__(self) -> Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -141,8 +142,10 @@ class Stack:
         self.start("profiles")
         poll(lambda: _status(self.profiles + "/health") in (200, 503), 120, "profiles up")
         self.import_profiles(records)
+        started = time.perf_counter()
         self.start("matcher")
         self.wait_healthy("matcher", timeout)
+        self.matcher_ready_seconds = time.perf_counter() - started
         self.create_key()
         self.start("gateway")
         self.wait_healthy("gateway", 120)

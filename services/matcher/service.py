@@ -463,18 +463,18 @@ class MatchEngine:
             passages = [self._passages[int(i)] for i in ids]
             counts = np.array([len(p) for p in passages], dtype=np.int64)
             fields = np.concatenate([self._fields[int(i)] for i in ids])
+            starts = np.cumsum(counts) - counts
             vectors = self.index.vectors(
-                np.concatenate(
-                    [_passage_ids(int(i), int(c)) for i, c in zip(ids, counts, strict=True)]
-                )
+                (np.repeat(ids, counts) << 8)
+                | (np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts))
             )
             offers = np.zeros((0, vectors.shape[1]), dtype=np.float32)
             if seeker is not None and seeker.id in self._passages:
                 mine = np.flatnonzero(self._fields[seeker.id] == FIELD_CODES["offer"])
                 offers = self.index.vectors((np.int64(seeker.id) << 8) | mine.astype(np.int64))
-            common = np.array(
-                [len(self.neighbours(c) & known) for c in candidates], dtype=np.float64
-            )
+            common = np.zeros(len(ids), dtype=np.float64)
+            if known:
+                common[:] = [len(self.neighbours(c) & known) for c in candidates]
             trust = np.array([trust_of.get(int(i), 0.0) for i in ids], dtype=np.float64)
             is_known = np.array([int(i) in known for i in ids], dtype=np.float64)
             activity = log_scaled(corpus.activity[rows], float(corpus.activity.max(initial=0)))
@@ -482,7 +482,6 @@ class MatchEngine:
             lexicon = corpus.lexicon
             candidate_tokens = [self._tokens[int(i)] for i in ids]
 
-        starts = np.cumsum(counts) - counts
         sims = (vectors @ query.vectors.T) * passage_weights(fields, query.is_need, w)
         best_part = sims.argmax(axis=1)
         best_sim = sims.max(axis=1)
