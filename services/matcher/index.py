@@ -149,6 +149,11 @@ class FaissIndex:
             if os.path.exists(tmp):
                 os.unlink(tmp)
 
+    def frozen(self) -> FrozenIndex:
+        """A serialised copy (a memory copy, fast): snapshots write it without holding up
+        searches and writes while the file goes to disk."""
+        return FrozenIndex(faiss.serialize_index(self._index), self.dimension, self.count())
+
     def load(self, path: Path) -> None:
         index = faiss.read_index(str(path))
         if index.d != self.dimension:
@@ -161,6 +166,30 @@ class FaissIndex:
 
     def count(self) -> int:
         return int(self._index.ntotal)
+
+
+class FrozenIndex:
+    """A serialised FAISS index that can be saved (what `snapshot.write` needs of an index)."""
+
+    def __init__(self, blob: np.ndarray, dimension: int, count: int) -> None:
+        self._blob = blob
+        self.dimension = dimension
+        self._count = count
+
+    def count(self) -> int:
+        return self._count
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a temporary file in the same directory, then a rename."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(self._blob.tobytes())
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def ivf_lists(count: int) -> int:

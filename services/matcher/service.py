@@ -195,18 +195,25 @@ class MatchEngine:
     # --- snapshots ----------------------------------------------------------------------------
 
     def save(self, directory: Path) -> snapshot.Manifest:
-        """Write a snapshot of the index, the profiles and the applied seq."""
+        """Write a snapshot of the index, the profiles and the applied seq. The state is copied
+        under the lock and written outside it, so matching goes on while the files are written."""
         with self._lock:
-            manifest = snapshot.write(
+            index = self.index.frozen() if isinstance(self.index, FaissIndex) else self.index
+            profiles = list(self._profiles.values())
+            seq = self.seq
+            self.changed = False
+        try:
+            return snapshot.write(
                 directory,
-                index=self.index,
-                profiles=self._profiles.values(),
-                seq=self.seq,
+                index=index,
+                profiles=profiles,
+                seq=seq,
                 model=self.encoder.name,
                 passages=PASSAGE_SCHEME,
             )
-            self.changed = False
-        return manifest
+        except BaseException:
+            self.changed = True
+            raise
 
     def load(self, directory: Path) -> bool:
         """Restore a snapshot made with the same model; False (and empty) otherwise."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from models.profiles import ProfilePublic
-from services.matcher.index import VectorIndex
+from services.matcher.index import FrozenIndex, VectorIndex
 
 INDEX_FILE = "index.faiss"
 PROFILES_FILE = "profiles.jsonl"
@@ -35,7 +35,7 @@ class Manifest(BaseModel):
 def write(
     directory: Path,
     *,
-    index: VectorIndex,
+    index: VectorIndex | FrozenIndex,
     profiles: Iterable[ProfilePublic],
     seq: int,
     model: str,
