@@ -56,8 +56,8 @@
         return li;
       })
     );
-    const kind = crosslink.kindLabel(potential.profile.kind).toLowerCase();
-    empty("peers", potential.peers.length ? "" : `No other ${kind}s with a similar profile in other regions.`);
+    const kind = crosslink.kindLabel(potential.profile.kind);
+    empty("peers", potential.peers.length ? "" : `No other organisation of the type “${kind}” with a similar profile in other regions.`);
   }
 
   function showBridges(potential, labels) {
@@ -80,10 +80,10 @@
         const field = el("th", null, `${gap.label} (${gap.field})`);
         field.scope = "row";
         const here = el("td");
-        here.append(`${gap.count} organisations, `, intel.lqBar(gap.specialisation));
+        here.append(`${intel.organisations(gap.count)}, `, intel.lqBar(gap.specialisation));
         const there = el("td");
         const name = gap.neighbour_name ? `${gap.neighbour_name} (${gap.neighbour})` : intel.placeName(gap.neighbour);
-        there.append(el("strong", null, name), ` ${gap.neighbour_count} organisations, `, intel.lqBar(gap.neighbour_specialisation));
+        there.append(el("strong", null, name), ` ${intel.organisations(gap.neighbour_count)}, `, intel.lqBar(gap.neighbour_specialisation));
         const examples = el("td");
         examples.append(intel.orgList(gap.examples));
         tr.append(field, here, there, examples);

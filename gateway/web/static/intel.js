@@ -64,6 +64,10 @@ const intel = (() => {
     return wrap;
   }
 
+  function organisations(n) {
+    return `${n} organisation${n === 1 ? "" : "s"}`;
+  }
+
   function percent(share) {
     return `${Math.round(share * 100)} %`;
   }
@@ -114,5 +118,5 @@ const intel = (() => {
     return button;
   }
 
-  return { placeName, orgWhere, el, orgLink, orgList, lqBar, describeLq, percent, fieldLabels, fieldText, renderBridge, advice, retryButton };
+  return { placeName, orgWhere, el, orgLink, orgList, lqBar, describeLq, organisations, percent, fieldLabels, fieldText, renderBridge, advice, retryButton };
 })();

@@ -113,7 +113,7 @@
       const tbody = el("tbody", "region-group");
       tbody.dataset.region = region;
       const title = el("tr", "group");
-      const th = el("th", null, `${regionLabel(rows[0])}: ${rows[0].region_total} organisations`);
+      const th = el("th", null, `${regionLabel(rows[0])}: ${intel.organisations(rows[0].region_total)}`);
       th.scope = "rowgroup";
       th.colSpan = 4;
       title.append(th);
@@ -145,7 +145,7 @@
     csvLink.href = `/v1/map/competences?${apiQuery(query)}&format=csv`;
     if (!cells.length) {
       section.hidden = true;
-      const what = kind ? `${crosslink.kindLabel(kind).toLowerCase()}s` : "organisations";
+      const what = kind ? `organisations of the type “${crosslink.kindLabel(kind)}”` : "organisations";
       crosslink.setStatus(
         status,
         "empty",
@@ -158,7 +158,7 @@
     const parts = field ? byRegion(cells) : byField(cells, all || !!country);
     table.replaceChildren(caption, ...parts);
     summary.textContent =
-      `${body.total} ${kind ? crosslink.kindLabel(kind).toLowerCase() + "s" : "organisations"} with a known region are on the map; ` +
+      `${body.total} organisations${kind ? ` of the type “${crosslink.kindLabel(kind)}”` : ""} with a known region are on the map; ` +
       `${regions} ${level} shown.`;
     if (!field && !all && !country && regions > FIRST_REGIONS) {
       const more = el("button", "secondary", `Show all ${regions} ${level}`);
