@@ -59,7 +59,8 @@ def visits_page(request: Request) -> HTMLResponse:
 
 
 def _render_intel(request: Request, template: str, page: str, **context: object) -> HTMLResponse:
-    return _render(request, template, page=page, places=options.place_names(), **context)
+    context |= {"page": page, "places": options.place_names()}
+    return _render(request, template, 200, **context)
 
 
 @router.get("/map", response_class=HTMLResponse, name="web-map")

@@ -26,9 +26,7 @@ def api(stack: Stack, path: str, **params: Any) -> Any:
 def lasertec_cell(stack: Stack) -> dict[str, Any]:
     """The map cell of Dresden whose top organisations include Lasertec Dresden."""
     cells = api(stack, "/v1/map/competences", level="nuts2")["data"]
-    return next(
-        c for c in cells if c["region"] == "DED2" and "Lasertec Dresden" in str(c["top"])
-    )
+    return next(c for c in cells if c["region"] == "DED2" and "Lasertec Dresden" in str(c["top"]))
 
 
 def test_competence_map_lists_regions_fields_and_organisations(
@@ -82,9 +80,7 @@ def test_competence_map_by_country_and_kind(page: Any) -> None:
     groups = page.locator("tbody[data-region]").evaluate_all("gs => gs.map(g => g.dataset.region)")
     assert sorted(groups) == ["DE", "ES"]  # the two cluster organisations
     expect(page.locator('tbody[data-region="ES"]')).to_contain_text("BioPack Cluster Catalunya")
-    expect(page.locator('tbody[data-region="ES"] tr.group')).to_have_text(
-        "Spain: 1 organisation"
-    )
+    expect(page.locator('tbody[data-region="ES"] tr.group')).to_have_text("Spain: 1 organisation")
 
 
 def test_competence_map_empty_and_error_states(page: Any) -> None:
@@ -143,9 +139,7 @@ def test_bridges_show_the_need_and_the_offer_that_connect(
     expect(page).to_have_url(re.compile(r"from_country=PT"))
     expect(cards).to_have_count(1)
     expect(cards.first).to_contain_text("Porto Solar Modules")
-    expect(page.locator("#bridges-heading")).to_have_text(
-        "Needs in Portugal answered elsewhere"
-    )
+    expect(page.locator("#bridges-heading")).to_have_text("Needs in Portugal answered elsewhere")
 
 
 def test_bridges_empty_and_error_states(page: Any) -> None:
