@@ -64,6 +64,7 @@
         return tr;
       })
     );
+    intel.labelCells(document.getElementById("pairs-table"));
   }
 
   function describe(query) {

@@ -40,6 +40,7 @@
         return tr;
       })
     );
+    intel.labelCells(document.getElementById("fields-table"));
     table.hidden = !potential.fields.length;
     empty("fields", potential.fields.length ? "" : "Its profile has no description, offers or keywords to place it in a technology field.");
   }
@@ -90,6 +91,7 @@
         return tr;
       })
     );
+    intel.labelCells(document.getElementById("gaps-table"));
     document.getElementById("gaps-table").closest(".table-scroll").hidden = !potential.opportunities.length;
     empty(
       "gaps",

@@ -111,6 +111,16 @@ const intel = (() => {
     return crosslink.advice(error);
   }
 
+  // On a phone the rows stack; each cell then says which column it is (data-label).
+  function labelCells(table) {
+    const heads = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent);
+    for (const row of table.querySelectorAll("tbody tr:not(.group)")) {
+      Array.from(row.children).forEach((cell, i) => {
+        if (i > 0 && heads[i]) cell.dataset.label = heads[i];
+      });
+    }
+  }
+
   function retryButton(action) {
     const button = el("button", "secondary", "Try again");
     button.type = "button";
@@ -118,5 +128,5 @@ const intel = (() => {
     return button;
   }
 
-  return { placeName, orgWhere, el, orgLink, orgList, lqBar, describeLq, organisations, percent, fieldLabels, fieldText, renderBridge, advice, retryButton };
+  return { placeName, orgWhere, el, orgLink, orgList, lqBar, describeLq, organisations, percent, fieldLabels, fieldText, renderBridge, advice, labelCells, retryButton };
 })();

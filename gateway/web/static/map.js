@@ -157,6 +157,7 @@
     }
     const parts = field ? byRegion(cells) : byField(cells, all || !!country);
     table.replaceChildren(caption, ...parts);
+    intel.labelCells(table);
     summary.textContent =
       `${body.total} organisations${kind ? ` of the type “${crosslink.kindLabel(kind)}”` : ""} with a known region are on the map; ` +
       `${regions} ${level} shown.`;
