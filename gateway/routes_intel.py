@@ -3,16 +3,21 @@ intelligence computed by the matchers, passed on (the CSV export is rendered her
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from gateway.deps import CallerDep, ServicesDep
 from gateway.routes import COMMON, ProfileId, errors
 from gateway.upstream import expect
-from models.common import RegionPrefix
-from models.intel import BridgesPublic, ClusterPotential, CompetenceMap, FieldsPublic, Level
-from models.profiles import Kind
+from models.intel import (
+    BridgesPublic,
+    BridgesQuery,
+    ClusterPotential,
+    CompetenceMap,
+    CompetenceQuery,
+    FieldsPublic,
+)
 
 router = APIRouter(tags=["cluster intelligence"], responses=COMMON)
 
@@ -29,52 +34,28 @@ async def get_fields(caller: CallerDep, services: ServicesDep) -> FieldsPublic:
     responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
 )
 async def get_competence_map(
-    caller: CallerDep,
-    services: ServicesDep,
-    level: Level = "nuts2",
-    field: Annotated[str | None, Query(max_length=20, description="A field id, e.g. F3")] = None,
-    kind: Kind | None = None,
-    format: Literal["json", "csv"] = "json",
+    caller: CallerDep, services: ServicesDep, query: Annotated[CompetenceQuery, Query()]
 ) -> CompetenceMap | Response:
     """Per region x technology field: organisations, specialisation index, top organisations."""
-    params: dict[str, str] = {"level": level}
-    if field:
-        params["field"] = field
-    if kind:
-        params["kind"] = kind.value
-    body = await services.matchers.json("GET", "/map/competences", params=params)
+    body = await services.matchers.json("GET", "/map/competences", params=query.upstream())
     result = expect(CompetenceMap, body, "matcher")
-    if format == "csv":
+    if query.format == "csv":
         return Response(
             result.to_csv(),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="competences-{level}.csv"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="competences-{query.level}.csv"'
+            },
         )
     return result
 
 
 @router.get("/bridges", response_model=BridgesPublic)
 async def get_bridges(
-    caller: CallerDep,
-    services: ServicesDep,
-    from_region: Annotated[
-        RegionPrefix | None, Query(description="The seeker's country or NUTS region")
-    ] = None,
-    to_region: Annotated[
-        RegionPrefix | None, Query(description="The provider's country or NUTS region")
-    ] = None,
-    min_distance: Annotated[
-        float, Query(ge=0.0, le=2.0, description="Least 1 - cosine between the two fields")
-    ] = 0.0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    caller: CallerDep, services: ServicesDep, query: Annotated[BridgesQuery, Query()]
 ) -> BridgesPublic:
     """Cross-sector bridges: one's need answered by another's offer, across regions."""
-    params: dict[str, str] = {"min_distance": str(min_distance), "limit": str(limit)}
-    if from_region:
-        params["from_region"] = from_region
-    if to_region:
-        params["to_region"] = to_region
-    body = await services.matchers.json("GET", "/bridges", params=params)
+    body = await services.matchers.json("GET", "/bridges", params=query.upstream())
     return expect(BridgesPublic, body, "matcher")
 
 

@@ -9,11 +9,53 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from models.common import RegionPrefix
 from models.matching import MatchedPassage
 from models.profiles import Kind
 
 Level = Literal["country", "nuts1", "nuts2"]
 FieldId = str  # "F3": stable while the data does not change much
+
+
+class CompetenceQuery(BaseModel):
+    """The query parameters of the competence map, the same for the matcher and the gateway."""
+
+    level: Level = "nuts2"
+    field: str | None = Field(default=None, max_length=20, description="A field id, e.g. F3")
+    kind: Kind | None = None
+    format: Literal["json", "csv"] = Field(default="json", description="csv: one row a cell")
+
+    def upstream(self) -> dict[str, str]:
+        """The parameters the matcher computes from (the format is rendered downstream)."""
+        params: dict[str, str] = {"level": self.level}
+        if self.field:
+            params["field"] = self.field
+        if self.kind:
+            params["kind"] = self.kind.value
+        return params
+
+
+class BridgesQuery(BaseModel):
+    """The query parameters of the bridges, the same for the matcher and the gateway."""
+
+    from_region: RegionPrefix | None = Field(
+        default=None, description="The seeker's country or NUTS region"
+    )
+    to_region: RegionPrefix | None = Field(
+        default=None, description="The provider's country or NUTS region"
+    )
+    min_distance: float = Field(
+        default=0.0, ge=0.0, le=2.0, description="Least 1 - cosine between the two fields"
+    )
+    limit: int = Field(default=20, ge=1, le=100)
+
+    def upstream(self) -> dict[str, str]:
+        params: dict[str, str] = {"min_distance": str(self.min_distance), "limit": str(self.limit)}
+        if self.from_region:
+            params["from_region"] = self.from_region
+        if self.to_region:
+            params["to_region"] = self.to_region
+        return params
 
 
 class TechField(BaseModel):

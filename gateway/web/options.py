@@ -77,3 +77,13 @@ def kinds() -> list[Option]:
 def division_names() -> dict[str, str]:
     """NACE division number -> name ('72' -> 'Scientific research and development')."""
     return {e.code: e.name for e in reference.nace_table().values() if e.level == 2}
+
+
+@cache
+def place_names() -> dict[str, str]:
+    """Country and NUTS 1/2 code -> name, for naming the regions the intelligence views list."""
+    names = {option.code: option.name for option in countries()}
+    for entry in reference.nuts_table().values():
+        if entry.level in (1, 2) and entry.name:
+            names[entry.code] = entry.name
+    return names

@@ -56,3 +56,28 @@ def profile_page(request: Request, profile_id: str) -> HTMLResponse:
 def visits_page(request: Request) -> HTMLResponse:
     """The ambassador's planner and printable briefing."""
     return _render(request, "visits.html", page="visits")
+
+
+def _render_intel(request: Request, template: str, page: str, **context: object) -> HTMLResponse:
+    context |= {"page": page, "places": options.place_names()}
+    return _render(request, template, 200, **context)
+
+
+@router.get("/map", response_class=HTMLResponse, name="web-map")
+def map_page(request: Request) -> HTMLResponse:
+    """The competence map: which region is strong in which technology field."""
+    return _render_intel(request, "map.html", "map")
+
+
+@router.get("/bridges", response_class=HTMLResponse, name="web-bridges")
+def bridges_page(request: Request) -> HTMLResponse:
+    """Cross-sector bridges: one organisation's need answered by another's offer elsewhere."""
+    return _render_intel(request, "bridges.html", "bridges")
+
+
+@router.get("/clusters/{profile_id}", response_class=HTMLResponse, name="web-cluster")
+def cluster_page(request: Request, profile_id: str) -> HTMLResponse:
+    """A cluster's (or any profile's) potential: fields, peers, bridges, regional gaps."""
+    if not profile_id.isdigit() or int(profile_id) < 1:
+        return _render(request, "not_found.html", 404, page="cluster", wrong=profile_id[:50])
+    return _render_intel(request, "cluster.html", "cluster", profile_id=int(profile_id))

@@ -8,13 +8,18 @@ route answers 503 `not_ready` until the matcher has caught up with the change fe
 from __future__ import annotations
 
 import threading
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from models.common import RegionPrefix
-from models.intel import BridgesPublic, ClusterPotential, CompetenceMap, FieldsPublic, Level
-from models.profiles import Kind
+from models.intel import (
+    BridgesPublic,
+    BridgesQuery,
+    ClusterPotential,
+    CompetenceMap,
+    CompetenceQuery,
+    FieldsPublic,
+)
 from services.matcher import intel
 from services.matcher.deps import EngineDep
 from services.matcher.fields import Landscape, Landscapes
@@ -57,44 +62,30 @@ def recompute_fields(request: Request, engine: EngineDep) -> FieldsPublic:
     responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
 )
 def competences(
-    landscape: LandscapeDep,
-    level: Level = "nuts2",
-    field: Annotated[str | None, Query(max_length=20, description="A field id, e.g. F3")] = None,
-    kind: Kind | None = None,
-    format: Literal["json", "csv"] = "json",
+    landscape: LandscapeDep, query: Annotated[CompetenceQuery, Query()]
 ) -> CompetenceMap | Response:
     """Organisations per region x field, the specialisation index and the top organisations."""
-    result = intel.competence_map(landscape, level=level, field=field, kind=kind)
-    if format == "csv":
+    result = intel.competence_map(landscape, level=query.level, field=query.field, kind=query.kind)
+    if query.format == "csv":
         return Response(
             result.to_csv(),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="competences-{level}.csv"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="competences-{query.level}.csv"'
+            },
         )
     return result
 
 
 @router.get("/bridges", response_model=BridgesPublic)
-def list_bridges(
-    landscape: LandscapeDep,
-    from_region: Annotated[
-        RegionPrefix | None, Query(description="The seeker's country or NUTS region")
-    ] = None,
-    to_region: Annotated[
-        RegionPrefix | None, Query(description="The provider's country or NUTS region")
-    ] = None,
-    min_distance: Annotated[
-        float, Query(ge=0.0, le=2.0, description="Least 1 - cosine between the two fields")
-    ] = 0.0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> BridgesPublic:
+def list_bridges(landscape: LandscapeDep, query: Annotated[BridgesQuery, Query()]) -> BridgesPublic:
     """Pairs whose need and offer meet across fields and regions, with the field pairs."""
     return intel.bridges(
         landscape,
-        from_region=from_region,
-        to_region=to_region,
-        min_distance=min_distance,
-        limit=limit,
+        from_region=query.from_region,
+        to_region=query.to_region,
+        min_distance=query.min_distance,
+        limit=query.limit,
     )
 
 

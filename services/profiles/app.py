@@ -23,21 +23,24 @@ from services.profiles.tables import Profile
 log = logging.getLogger("crosslink.profiles")
 
 
-def load_demo_data(engine: Engine, path: Path) -> None:
-    """Import the demo profiles into an empty database (a no-op when the file is absent)."""
-    if not path.exists():
-        log.info("no demo data at %s", path)
-        return
+def load_demo_data(engine: Engine, *paths: Path | None) -> None:
+    """Import the demo files into an empty database (files that are absent are skipped)."""
     with Session(engine, expire_on_commit=False) as session:
         if session.exec(select(func.count()).select_from(Profile)).one() > 0:
             return
         session.commit()
-        result = import_records(read_file(path), session=session)
-    log.info(
-        "demo data: %d profiles loaded, %d rejected (Source: CORDIS, (c) European Union)",
-        result.created,
-        result.rejected,
-    )
+        for path in paths:
+            if path is None or not path.is_file():
+                log.info("no demo data at %s", path)
+                continue
+            result = import_records(read_file(path), session=session)
+            log.info(
+                "demo data: %d profiles loaded, %d rejected from %s",
+                result.created,
+                result.rejected,
+                path.name,
+            )
+    log.info("demo data: Source: CORDIS, (c) European Union; example:* profiles are fictional")
 
 
 def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
@@ -48,7 +51,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         engine = make_engine(settings.resolved_database_url)
         create_tables(engine)
         if settings.demo_data:
-            load_demo_data(engine, settings.demo_file)
+            load_demo_data(engine, settings.demo_file, settings.demo_examples_file)
         app.state.engine = engine
         try:
             yield

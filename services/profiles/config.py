@@ -21,6 +21,11 @@ class ProfilesSettings(BaseSettings):
         default=Path(__file__).parent / "demo" / "cordis_demo.jsonl.gz",
         description="JSONL (optionally gzipped) of ProfileCreate records loaded as demo data",
     )
+    demo_examples_file: Path | None = Field(
+        default=Path(__file__).parent / "demo" / "examples.jsonl",
+        description="JSONL of fictional example profiles (with needs) loaded with the demo data; "
+        "empty to leave them out",
+    )
     demo_data: bool = Field(
         default=True, description="Load the demo profiles into an empty database"
     )

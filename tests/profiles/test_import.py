@@ -14,7 +14,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from crosslink.cli import app as cli
+from models.profiles import ProfileCreate
+from models.reference import nuts2_of
 from services.profiles.app import create_app
+from services.profiles.config import ProfilesSettings
 from tests.factories import profile_payload, profile_payloads
 
 runner = CliRunner()
@@ -275,13 +278,46 @@ def test_demo_data_loads_into_an_empty_database_once(
     profiles_settings: Any, tmp_path: Path
 ) -> None:
     demo = tmp_path / "demo.jsonl.gz"
-    demo.write_bytes(gzip.compress("\n".join(json.dumps(p) for p in profile_payloads(3)).encode()))
-    settings = profiles_settings.model_copy(update={"demo_data": True, "demo_file": demo})
+    payloads = profile_payloads(5)
+    demo.write_bytes(gzip.compress("\n".join(json.dumps(p) for p in payloads[:3]).encode()))
+    examples = write_jsonl(tmp_path / "examples.jsonl", payloads[3:])
+    update = {"demo_data": True, "demo_file": demo, "demo_examples_file": examples}
+    settings = profiles_settings.model_copy(update=update)
     with TestClient(create_app(settings)) as client:
-        assert client.get("/health").json()["details"]["profiles"] == 3
+        assert client.get("/health").json()["details"]["profiles"] == 5
         client.delete(f"/profiles/{client.get('/profiles').json()['data'][0]['id']}")
     with TestClient(create_app(settings)) as client:  # not empty: nothing is re-imported
-        assert client.get("/health").json()["details"]["profiles"] == 2
+        assert client.get("/health").json()["details"]["profiles"] == 4
     off = settings.model_copy(update={"demo_data": False, "database_url": None})
     with TestClient(create_app(off)) as client:
         assert client.get("/health").json()["details"]["profiles"] == 0
+
+
+def test_packaged_example_profiles_are_fictional_complete_and_load(
+    profiles_settings: Any, tmp_path: Path
+) -> None:
+    """The example profiles that give the demo its needs: valid, marked as fictional, placed in a
+    NUTS 2 region and a NACE sector, each with offers and needs; they load with the demo data."""
+    path = ProfilesSettings().demo_examples_file
+    assert path is not None and path.name == "examples.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert 8 <= len(records) <= 15
+    for record in records:
+        profile = ProfileCreate(**record)
+        assert profile.external_id and profile.external_id.startswith("example:")
+        assert profile.name.endswith("(example)") and "Fictional" in profile.description
+        assert profile.offers and profile.needs and profile.sectors
+        assert profile.region and len(profile.region) >= 4 and nuts2_of(profile.region)
+        assert profile.website is None or profile.website.host.endswith(".example.eu")
+    assert len({r["external_id"] for r in records}) == len(records)
+    assert any(r["kind"] == "cluster" for r in records)
+
+    absent = tmp_path / "no-cordis.jsonl.gz"  # only the examples: the CORDIS set is large
+    update = {"demo_data": True, "demo_file": absent, "demo_examples_file": path}
+    with TestClient(create_app(profiles_settings.model_copy(update=update))) as client:
+        assert client.get("/health").json()["details"]["profiles"] == len(records)
+        listed = client.get("/profiles", params={"limit": 100}).json()["data"]
+        by_external = {p["external_id"]: p for p in listed}
+        cluster = by_external["example:andalusia-agrifood"]
+        assert cluster["kind"] == "cluster" and cluster["region"] == "ES61"
+        assert "valorisation of olive mill waste" in cluster["needs"][0]

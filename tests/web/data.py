@@ -122,6 +122,37 @@ PROFILES: list[dict[str, Any]] = [
         "sectors": ["J62"],
         "languages": ["pl", "en"],
     },
+    # Two firms whose needs are answered from another technology field and region: bridges.
+    {
+        "external_id": "web-porto-solar",
+        "name": "Porto Solar Modules",
+        "kind": "sme",
+        "country": "PT",
+        "region": "PT11",
+        "city": "Porto",
+        "description": "Assembles photovoltaic modules and solar panels for rooftops; tests solar "
+        "cell efficiency.",
+        "offers": ["photovoltaic rooftop modules"],
+        "needs": ["laser welding process monitoring for solar cell connectors"],
+        "keywords": ["photovoltaics", "solar modules"],
+        "sectors": ["C27.9"],
+        "languages": ["pt", "en"],
+    },
+    {
+        "external_id": "web-brno-steel",
+        "name": "Brno Steel Frames",
+        "kind": "sme",
+        "country": "CZ",
+        "region": "CZ06",
+        "city": "Brno",
+        "description": "Fabricates steel frames and aluminium parts for machine builders by "
+        "cutting, bending and die casting.",
+        "offers": ["steel frame fabrication"],
+        "needs": ["computer vision for quality inspection of our parts"],
+        "keywords": ["steel", "aluminium parts"],
+        "sectors": ["C25.1"],
+        "languages": ["cs", "en"],
+    },
 ]
 
 LASER_NEED = "We make aluminium parts and need help with laser-welding process monitoring"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -39,7 +40,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     return TestClient(create_app(settings))
 
 
-@pytest.mark.parametrize("path", ["/", "/profiles/7", "/visits"])
+@pytest.mark.parametrize("path", ["/", "/profiles/7", "/visits", "/map", "/bridges", "/clusters/7"])
 def test_pages_are_accessible_offline_html(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 200
@@ -87,3 +88,30 @@ def test_print_stylesheet_hides_the_controls(client: TestClient) -> None:
     assert "@media print" in css
     print_rules = css[css.index("@media print") :]
     assert ".no-print" in print_rules and ".site-header" in print_rules
+
+
+def test_intelligence_pages_are_in_the_navigation(client: TestClient) -> None:
+    html = client.get("/").text
+    assert '<a href="/map">Competence map</a>' in html
+    assert '<a href="/bridges">Bridges</a>' in html
+    assert '<a href="/map" aria-current="page">' in client.get("/map").text
+    # The profile page leads to the potential analysis of the same profile.
+    assert 'href="/clusters/7"' in client.get("/profiles/7").text
+
+
+def test_intelligence_pages_name_regions_and_offer_filters(client: TestClient) -> None:
+    map_page = client.get("/map").text
+    for level in ("country", "nuts1", "nuts2"):
+        assert f'<option value="{level}"' in map_page
+    assert '<option value="cluster">Cluster organisation</option>' in map_page
+    places = json.loads(re.search(r'id="place-names">(.*?)</script>', map_page, re.S)[1])
+    assert places["DED2"] == "Dresden" and places["EL"] == "Greece"
+    bridges = client.get("/bridges").text
+    assert 'id="from-region"' in bridges and 'id="to-region"' in bridges
+    assert '<option value="ES51">Cataluña (ES51)</option>' in bridges
+
+
+def test_cluster_page_for_a_wrong_number_is_a_404_page(client: TestClient) -> None:
+    response = client.get("/clusters/abc")
+    assert response.status_code == 404
+    assert "is not a profile number" in response.text

@@ -64,6 +64,10 @@
       ...fact("Contact", [contact.person, contact.email, contact.phone].filter(Boolean).join(", ")),
       ...fact("Profile number", String(profile.id))
     );
+    // Every profile has a potential analysis; for a cluster organisation it is the point.
+    if (profile.kind === "cluster") {
+      document.getElementById("potential-link").textContent = "Analyse this cluster's potential";
+    }
     article.hidden = false;
   }
 
