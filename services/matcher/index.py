@@ -24,7 +24,12 @@ class VectorIndex(Protocol):
     def remove(self, ids: np.ndarray) -> int: ...
 
     def search(
-        self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self,
+        vectors: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None = None,
+        *,
+        excluded: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def vectors(self, ids: np.ndarray) -> np.ndarray: ...
@@ -98,10 +103,16 @@ class FaissIndex:
         return int(self._index.remove_ids(selector))
 
     def search(
-        self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self,
+        vectors: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None = None,
+        *,
+        excluded: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, ids) per query row; with `allowed`, only those ids are considered
-        (the filter applies before the cut). Missing hits have id -1."""
+        """Top-k (scores, ids) per query row; with `allowed`, only those ids are considered, with
+        `excluded`, all but those (the filter applies before the cut; pass whichever is
+        shorter: the selector is built per search). Missing hits have id -1."""
         queries = np.ascontiguousarray(vectors, dtype=np.float32)
         k = max(1, min(k, self.count()))
         if self.is_ivf and allowed is not None and len(allowed) <= self.exact_below:
@@ -111,10 +122,16 @@ class FaissIndex:
             if self.is_ivf
             else faiss.SearchParameters()
         )
-        if allowed is None:
+        if allowed is None and excluded is None:
             return self._index.search(queries, k, params=params)
-        selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
-        params.sel = selector  # `selector` must outlive the search: it is referenced, not copied
+        # Selectors are referenced, not copied: they must outlive the search.
+        if allowed is not None:
+            selector: Any = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            params.sel = selector
+            return self._index.search(queries, k, params=params)
+        inner = faiss.IDSelectorBatch(np.asarray(excluded, dtype=np.int64))
+        selector = faiss.IDSelectorNot(inner)
+        params.sel = selector
         return self._index.search(queries, k, params=params)
 
     def _exact(

@@ -408,11 +408,17 @@ class MatchEngine:
         return rows[mask[rows]]
 
     def _dense_candidates(
-        self, vectors: np.ndarray, allowed: np.ndarray | None, n: int
+        self, vectors: np.ndarray, corpus: Corpus, mask: np.ndarray, n: int
     ) -> np.ndarray:
         if not len(vectors) or not self.index.count():
             return np.zeros(0, dtype=np.int64)
-        scores, ids = self.index.search(vectors, n * 4, allowed)
+        passes = mask[corpus.passage_rows]
+        if passes.all():
+            scores, ids = self.index.search(vectors, n * 4)
+        elif passes.sum() * 2 <= len(passes):
+            scores, ids = self.index.search(vectors, n * 4, corpus.passage_ids[passes])
+        else:  # a few excluded (the seeker's region, its partners): name those instead
+            scores, ids = self.index.search(vectors, n * 4, excluded=corpus.passage_ids[~passes])
         scores, ids = scores.ravel(), ids.ravel()
         hit = ids >= 0
         scores, profile_ids = scores[hit], ids[hit] >> 8
@@ -454,8 +460,7 @@ class MatchEngine:
                 return MatchesPublic(data=[], count=0)
             lexical_all = corpus.bm25_scores(list(query_ids.values()))
             lexical_rows = top_rows(lexical_all, corpus.ids, mask, n)
-            allowed = None if mask.all() else corpus.passage_ids[mask[corpus.passage_rows]]
-            dense_ids = self._dense_candidates(query.vectors, allowed, n)
+            dense_ids = self._dense_candidates(query.vectors, corpus, mask, n)
             trust_of = self._trust(known, query.vectors)
             graph = set(sorted(trust_of, key=lambda i: (-trust_of[i], i))[:n])
             if include_known_partners:

@@ -67,6 +67,8 @@ def test_faiss_index_filters_before_the_cut_and_removes() -> None:
     index.add(ids, vectors)
     _, found = index.search(vectors[:1], 1, allowed=np.array([3 << 8]))
     assert found.tolist() == [[3 << 8]]
+    _, found = index.search(vectors[:1], 4, excluded=ids[:2])
+    assert set(found.ravel().tolist()) - {-1} == {2 << 8, 3 << 8}
     assert index.remove(ids[:2]) == 2
     assert index.count() == 2
     _, found = index.search(vectors[:1], 4)

@@ -37,6 +37,14 @@ def test_index_switches_to_ivf_past_the_threshold_and_keeps_its_contract(tmp_pat
     wide = ids[100:300]  # through the IVF selector
     _, found = index.search(vectors[150:151], 5, allowed=wide)
     assert found[0, 0] == ids[150] and set(found[0].tolist()) <= set(wide.tolist())
+    _, found = index.search(vectors[150:152], 5, excluded=ids[150:151])  # all but one
+    assert ids[150] not in found.ravel().tolist() and found[1, 0] == ids[151]
+
+    frozen = index.frozen()  # what snapshots write, outside the engine lock
+    frozen.save(tmp_path / "frozen.faiss")
+    copy = FaissIndex(32)
+    copy.load(tmp_path / "frozen.faiss")
+    assert copy.is_ivf and copy.count() == frozen.count() == 600
 
     assert index.remove(ids[:2]) == 2
     _, found = index.search(vectors[:1], 5)
