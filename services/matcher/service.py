@@ -34,6 +34,7 @@ from services.matcher.ranking import (
     scaled,
     top_rows,
 )
+from services.matcher.store import PassageStore
 
 log = logging.getLogger("crosslink.matcher.service")
 
@@ -80,6 +81,10 @@ class MatchEngine:
         self._profiles: dict[int, ProfilePublic] = {}
         self._passages: dict[int, list[Passage]] = {}
         self._fields: dict[int, np.ndarray] = {}
+        # Passage vectors for scoring candidates, each distinct text once (store.py); each
+        # profile holds the rows of its passages.
+        self._store = PassageStore(encoder.dimension)
+        self._store_rows: dict[int, np.ndarray] = {}
         self._by_external: dict[str, int] = {}
         self._partners_of: dict[str, set[int]] = {}
         self._corpus: Corpus | None = None
@@ -147,11 +152,25 @@ class MatchEngine:
                 ),
                 vectors,
             )
+            fresh = dict(
+                zip(
+                    encode,
+                    np.split(vectors, np.cumsum([len(passages[pid]) for pid in encode])[:-1])
+                    if encode
+                    else [],
+                    strict=True,
+                )
+            )
             for pid in deletes:
                 self._forget(pid)
             for pid, profile in latest.items():
+                texts = [p.text for p in passages[pid]]
+                if pid in fresh:
+                    rows = self._store.add(texts, fresh[pid])
+                else:  # same texts: the same rows, one more reference before _forget's release
+                    rows = self._store.retain(self._store_rows[pid])
                 self._forget(pid)
-                self._remember(profile, passages[pid])
+                self._remember(profile, passages[pid], rows)
             if seq is not None:
                 self.seq = max(self.seq, seq)
             self._corpus = None
@@ -164,9 +183,10 @@ class MatchEngine:
             + [np.zeros(0, dtype=np.int64)]
         )
 
-    def _remember(self, profile: ProfilePublic, passages: list[Passage]) -> None:
+    def _remember(self, profile: ProfilePublic, passages: list[Passage], rows: np.ndarray) -> None:
         self._profiles[profile.id] = profile
         self._passages[profile.id] = passages
+        self._store_rows[profile.id] = rows
         self._fields[profile.id] = np.array([FIELD_CODES[p.field] for p in passages], dtype=np.int8)
         if profile.external_id:
             self._by_external[profile.external_id] = profile.id
@@ -177,12 +197,19 @@ class MatchEngine:
         old = self._profiles.pop(profile_id, None)
         self._passages.pop(profile_id, None)
         self._fields.pop(profile_id, None)
+        rows = self._store_rows.pop(profile_id, None)
+        if rows is not None:
+            self._store.release(rows)
         if old is None:
             return
         if old.external_id and self._by_external.get(old.external_id) == profile_id:
             del self._by_external[old.external_id]
         for partner in old.partners:
             self._partners_of.get(partner, set()).discard(profile_id)
+
+    def passage_vectors(self, profile_id: int) -> np.ndarray:
+        """A profile's passage vectors (float32, one row per passage)."""
+        return self._store.vectors(self._store_rows[profile_id])
 
     def neighbours(self, profile: ProfilePublic) -> set[int]:
         """Known partners, in either direction, that are in the index."""
@@ -245,8 +272,16 @@ class MatchEngine:
                 log.warning("snapshot index and profiles disagree: rebuilding from seq 0")
                 self.index = FaissIndex(self.encoder.dimension)
                 return False
-            for profile, tokens in zip(profiles, words, strict=True):
-                self._remember(profile, passages[profile.id])
+            ids = np.concatenate(
+                [_passage_ids(p.id, len(passages[p.id])) for p in profiles]
+                + [np.zeros(0, dtype=np.int64)]
+            )
+            stored = np.split(
+                self.index.vectors(ids), np.cumsum([len(passages[p.id]) for p in profiles])[:-1]
+            )
+            for profile, tokens, vectors in zip(profiles, words, stored, strict=True):
+                texts = [p.text for p in passages[profile.id]]
+                self._remember(profile, passages[profile.id], self._store.add(texts, vectors))
                 self._tokens[profile.id] = self._vocabulary.encode(tokens)
             self.seq = manifest.seq
             self._corpus = None
@@ -300,7 +335,7 @@ class MatchEngine:
                 raise NotFound(f"profile {profile_id} not found; it may not be synced yet")
             passages = self._passages[profile_id]
             chosen = [i for i, p in enumerate(passages) if p.field in ("description", "need")]
-            vectors = self.index.vectors((np.int64(profile_id) << 8) | np.array(chosen, np.int64))
+            vectors = self.passage_vectors(profile_id)[chosen]
         query = Query(
             parts=[passages[i].text for i in chosen],
             is_need=np.array([passages[i].field == "need" for i in chosen], dtype=bool),
@@ -388,8 +423,7 @@ class MatchEngine:
             theirs = self.neighbours(partner)
             weight = 1.0 / np.log(2.0 + len(theirs))
             if topical > 0 and query is not None and len(query) and partner_id in self._passages:
-                ids = _passage_ids(partner_id, len(self._passages[partner_id]))
-                closeness = float((self.index.vectors(ids) @ query.T).max())
+                closeness = float((self.passage_vectors(partner_id) @ query.T).max())
                 weight *= max(closeness, 0.0) ** topical
             for other in theirs:
                 trust[other] = trust.get(other, 0.0) + weight
@@ -476,14 +510,15 @@ class MatchEngine:
             counts = np.array([len(p) for p in passages], dtype=np.int64)
             fields = np.concatenate([self._fields[int(i)] for i in ids])
             starts = np.cumsum(counts) - counts
-            vectors = self.index.vectors(
-                (np.repeat(ids, counts) << 8)
-                | (np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts))
-            )
-            offers = np.zeros((0, vectors.shape[1]), dtype=np.float32)
+            store_rows = np.concatenate([self._store_rows[int(i)] for i in ids])
+            sims = self._store.similarities(store_rows, query.vectors)
+            offers = np.zeros((0, self.encoder.dimension), dtype=np.float32)
             if seeker is not None and seeker.id in self._passages:
                 mine = np.flatnonzero(self._fields[seeker.id] == FIELD_CODES["offer"])
-                offers = self.index.vectors((np.int64(seeker.id) << 8) | mine.astype(np.int64))
+                offers = self.passage_vectors(seeker.id)[mine]
+            offer_sims = (
+                self._store.similarities(store_rows, offers).max(axis=1) if len(offers) else None
+            )
             common = np.zeros(len(ids), dtype=np.float64)
             if known:
                 common[:] = [len(self.neighbours(c) & known) for c in candidates]
@@ -494,15 +529,13 @@ class MatchEngine:
             lexicon = corpus.lexicon
             candidate_tokens = [self._tokens[int(i)] for i in ids]
 
-        sims = (vectors @ query.vectors.T) * passage_weights(fields, query.is_need, w)
+        sims = sims * passage_weights(fields, query.is_need, w)
         best_part = sims.argmax(axis=1)
         best_sim = sims.max(axis=1)
         semantic = np.clip(np.maximum.reduceat(best_sim, starts), 0.0, None).astype(np.float64)
         reciprocal = np.zeros(len(ids), dtype=np.float64)
-        if len(offers):
-            need_sim = np.where(
-                fields == FIELD_CODES["need"], (vectors @ offers.T).max(axis=1), 0.0
-            )
+        if offer_sims is not None:
+            need_sim = np.where(fields == FIELD_CODES["need"], offer_sims, 0.0)
             reciprocal = np.clip(np.maximum.reduceat(need_sim, starts), 0.0, None)
         components = {
             "semantic": semantic,
