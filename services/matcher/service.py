@@ -87,6 +87,7 @@ class MatchEngine:
         self._store_rows: dict[int, np.ndarray] = {}
         self._by_external: dict[str, int] = {}
         self._partners_of: dict[str, set[int]] = {}
+        self._neighbours: dict[int, frozenset[int]] = {}
         self._corpus: Corpus | None = None
         # BM25: token ids per profile (tokenised once, on write) and the lexicon built from them.
         self._vocabulary = Vocabulary()
@@ -175,6 +176,7 @@ class MatchEngine:
                 self.seq = max(self.seq, seq)
             self._corpus = None
             self._lexicon_stale = True
+            self._neighbours.clear()
             self.changed = True
 
     def _ids_of(self, profile_ids: list[int]) -> np.ndarray:
@@ -211,13 +213,20 @@ class MatchEngine:
         """A profile's passage vectors (float32, one row per passage)."""
         return self._store.vectors(self._store_rows[profile_id])
 
-    def neighbours(self, profile: ProfilePublic) -> set[int]:
-        """Known partners, in either direction, that are in the index."""
+    def neighbours(self, profile: ProfilePublic) -> frozenset[int]:
+        """Known partners, in either direction, that are in the index (cached per indexed
+        profile until the next write: active organisations list thousands of partners)."""
+        indexed = self._profiles.get(profile.id) is profile
+        if indexed and (cached := self._neighbours.get(profile.id)) is not None:
+            return cached
         ids = {self._by_external[e] for e in profile.partners if e in self._by_external}
         if profile.external_id:
             ids |= self._partners_of.get(profile.external_id, set())
         ids.discard(profile.id)
-        return ids
+        found = frozenset(ids)
+        if indexed:
+            self._neighbours[profile.id] = found
+        return found
 
     # --- snapshots ----------------------------------------------------------------------------
 
@@ -284,6 +293,7 @@ class MatchEngine:
                 self._remember(profile, passages[profile.id], self._store.add(texts, vectors))
                 self._tokens[profile.id] = self._vocabulary.encode(tokens)
             self.seq = manifest.seq
+            self._neighbours.clear()
             self._corpus = None
             self._lexicon_stale = True
             self.changed = False
@@ -409,7 +419,7 @@ class MatchEngine:
         self._lexicon_thread = threading.Thread(target=rebuild, name="bm25-rebuild", daemon=True)
         self._lexicon_thread.start()
 
-    def _trust(self, known: set[int], query: np.ndarray | None = None) -> dict[int, float]:
+    def _trust(self, known: frozenset[int], query: np.ndarray | None = None) -> dict[int, float]:
         """Partners of the seeker's partners, scored Adamic-Adar style: a shared partner that
         works with few others is stronger evidence than a hub that works with everyone. With
         `weights.trust_topical` > 0, a partner close to the query (best passage cosine) passes on
@@ -477,7 +487,7 @@ class MatchEngine:
         with self._lock:
             corpus = self._current_corpus()
             query_ids = self._vocabulary.known(tokens)
-            known: set[int] = set()
+            known: frozenset[int] = frozenset()
             excluded_regions: list[str] = []
             if seeker is not None:
                 known = self.neighbours(seeker)
