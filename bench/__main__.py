@@ -301,7 +301,8 @@ def section_scale(args: argparse.Namespace, cache) -> list:  # type: ignore[no-u
             "",
         ),
         (
-            "  process resident memory, MB (index + encoder)",
+            f"  process resident memory, MB (index + passage store of {result['store_rows']:,} "
+            f"distinct vectors, {result['store_mb']:,.0f} MB + encoder)",
             "",
             fmt(result["rss_mb"], 0),
             "",

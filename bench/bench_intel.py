@@ -1,7 +1,7 @@
 """How long the cluster intelligence takes on the full CORDIS-derived set (standalone script).
 
-    .venv/bin/python bench/bench_intel.py --snapshot var/bench/stack-30707-onnx-int8/matcher
-    .venv/bin/python bench/bench_intel.py [--limit 20000]
+    .venv/bin/python -m bench.bench_intel --snapshot var/bench/stack-30707-onnx-int8/matcher
+    .venv/bin/python -m bench.bench_intel [--limit 20000]
 
 With `--snapshot`, the engine is a matcher's index snapshot: the real profiles and their real
 int8 passage vectors (`make bench` leaves one of the whole CORDIS-derived set in

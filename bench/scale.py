@@ -77,6 +77,16 @@ def run(count: int, model_cache: Path | None) -> dict[str, object]:
         index.add(ids[at : at + 100_000], vectors[at : at + 100_000])
     build_s = time.perf_counter() - started
     faiss.omp_set_num_threads(1)
+    # The matcher also keeps every distinct passage text's vector for scoring candidates
+    # (services/matcher/store.py); synthetic vectors are all distinct, the worst case.
+    from services.matcher.store import PassageStore
+
+    before = rss_mb()
+    store = PassageStore(DIMENSION)
+    for at in range(0, count, 100_000):
+        chunk = vectors[at : at + 100_000]
+        store.add([f"passage {at + i}" for i in range(len(chunk))], chunk)
+    store_mb = rss_mb() - before
     del vectors
     sweep = []
     for nprobe in NPROBES:
@@ -104,6 +114,8 @@ def run(count: int, model_cache: Path | None) -> dict[str, object]:
         "chosen": chosen,
         "rss_mb": rss_mb(),
         "encoder_mb": encoder_rss,
+        "store_mb": store_mb,
+        "store_rows": len(store),
     }
 
 
