@@ -123,11 +123,17 @@ class Encoder:
 
     def split(self, text: str) -> list[str]:
         """Cut `text` into chunks of at most one model window each (overlapping a little)."""
-        text = text.strip()
-        if not text:
-            return []
+        return self.split_many([text])[0]
+
+    def split_many(self, texts: list[str]) -> list[list[str]]:
+        """`split` for many texts in one tokenizer call (the fast tokenizer batches them)."""
+        out: list[list[str]] = [[] for _ in texts]
+        kept = [i for i, t in enumerate(texts) if t.strip()]
+        stripped = [texts[i].strip() for i in kept]
+        if not stripped:
+            return out
         enc = self._tokenizer(
-            text,
+            stripped,
             add_special_tokens=False,
             truncation=True,
             max_length=self.window,
@@ -135,34 +141,49 @@ class Encoder:
             return_overflowing_tokens=True,
             return_offsets_mapping=True,
         )
-        chunks = []
-        for offsets in enc["offset_mapping"]:
+        for offsets, sample in zip(
+            enc["offset_mapping"], enc["overflow_to_sample_mapping"], strict=True
+        ):
             if not offsets:
                 continue
-            chunk = text[offsets[0][0] : offsets[-1][1]].strip()
+            chunk = stripped[sample][offsets[0][0] : offsets[-1][1]].strip()
             if chunk:
-                chunks.append(chunk)
-        return chunks or [text]
+                out[kept[sample]].append(chunk)
+        for k, i in enumerate(kept):
+            if not out[i]:
+                out[i] = [stripped[k]]
+        return out
 
     def paragraphs(self, text: str) -> list[str]:
         """`text` cut at line breaks, each paragraph in window-sized chunks."""
-        return [c for line in text.splitlines() for c in self.split(line)]
+        return [c for chunks in self.split_many(text.splitlines()) for c in chunks]
 
     def passages(self, profile: ProfilePublic) -> list[Passage]:
         """The passages a profile is indexed by, at most MAX_PASSAGES."""
-        out = [Passage("description", None, c) for c in self.paragraphs(profile.description)]
-        out += [Passage("offer", i, c) for i, o in enumerate(profile.offers) for c in self.split(o)]
-        out += [Passage("need", i, c) for i, n in enumerate(profile.needs) for c in self.split(n)]
-        if profile.keywords:
-            out += [Passage("keywords", None, c) for c in self.split(", ".join(profile.keywords))]
-        if len(out) > MAX_PASSAGES:
-            log.warning(
-                "profile %s has %d passages; indexing the first %d",
-                profile.id,
-                len(out),
-                MAX_PASSAGES,
-            )
-            out = out[:MAX_PASSAGES]
+        return self.passages_many([profile])[0]
+
+    def passages_many(self, profiles: list[ProfilePublic]) -> list[list[Passage]]:
+        """`passages` for many profiles with one tokenizer call."""
+        parts: list[tuple[int, Field, int | None, str]] = []
+        for n, profile in enumerate(profiles):
+            parts += [(n, "description", None, line) for line in profile.description.splitlines()]
+            parts += [(n, "offer", i, o) for i, o in enumerate(profile.offers)]
+            parts += [(n, "need", i, x) for i, x in enumerate(profile.needs)]
+            if profile.keywords:
+                parts.append((n, "keywords", None, ", ".join(profile.keywords)))
+        out: list[list[Passage]] = [[] for _ in profiles]
+        chunks = self.split_many([text for *_, text in parts])
+        for (n, field, index, _), pieces in zip(parts, chunks, strict=True):
+            out[n] += [Passage(field, index, c) for c in pieces]
+        for profile, passages in zip(profiles, out, strict=True):
+            if len(passages) > MAX_PASSAGES:
+                log.warning(
+                    "profile %s has %d passages; indexing the first %d",
+                    profile.id,
+                    len(passages),
+                    MAX_PASSAGES,
+                )
+                del passages[MAX_PASSAGES:]
         return out
 
     def encode(self, texts: list[str]) -> np.ndarray:

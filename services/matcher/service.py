@@ -133,7 +133,7 @@ class MatchEngine:
 
     def _commit(self, profiles: list[ProfilePublic], deletes: list[int], seq: int | None) -> None:
         latest = {p.id: p.model_copy(update={"contact": None}) for p in profiles}
-        passages = {pid: self.encoder.passages(p) for pid, p in latest.items()}
+        passages = dict(zip(latest, self.encoder.passages_many(list(latest.values())), strict=True))
         # Unchanged text (e.g. only partners changed) keeps its vectors.
         encode = [pid for pid in latest if self._passages.get(pid) != passages[pid]]
         texts = [p.text for pid in encode for p in passages[pid]]
@@ -273,7 +273,10 @@ class MatchEngine:
             )
             return False
         profiles = snapshot.read_profiles(directory, manifest)
-        passages = {p.id: self.encoder.passages(p) for p in profiles}
+        passages = {
+            p.id: found
+            for p, found in zip(profiles, self.encoder.passages_many(profiles), strict=True)
+        }
         words = tokenize([profile_text(p) for p in profiles])
         with self._lock:
             self.index.load(snapshot.index_path(directory, manifest))
