@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     before = objective(data, weights)
     fitted, _ = ascend(data, weights)
     after = objective(data, fitted)
+    without = {name: objective(data, fitted | {name: 0.0}) for name in FITTED if fitted[name]}
     print(
         json.dumps(
             {
@@ -161,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                 },
                 "start": before | {"weights": weights},
                 "fitted": after | {"weights": fitted},
+                "fitted, one weight at 0": without,
                 "minutes": round((time.monotonic() - started) / 60, 1),
             },
             indent=2,

@@ -37,18 +37,21 @@ COMPONENTS = (
 
 
 class RankingWeights(BaseModel):
-    """The knobs the quality evaluation tunes."""
+    """The knobs the quality evaluation tunes. The component weights (`lexical` ... `proximity`)
+    are fitted by `python -m eval.fit` on a training split a year before the evaluation's;
+    `semantic` = 1 sets the scale and `reciprocal` is set by hand (CORDIS profiles have no needs).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     semantic: float = 1.0
-    lexical: float = 0.5
+    lexical: float = 0.7
     reciprocal: float = 0.2
-    activity: float = 0.6
-    kind: float = 0.05
-    trust: float = 0.8
-    peers: float = 0.0
-    known: float = 0.5
+    activity: float = 1.2
+    kind: float = 0.025
+    trust: float = 0.56
+    peers: float = 0.51
+    known: float = 0.15
     trust_topical: float = Field(
         default=2.0, ge=0, description="Exponent on a partner's closeness to the query in trust"
     )
