@@ -28,17 +28,33 @@ def default_model() -> str:
     return str(get_model_path())
 
 
-def ablations() -> dict[str, dict[str, float]]:
+def ablations() -> dict[str, dict[str, float | bool]]:
     """Weight variants of crosslink (each off the defaults) to measure which priors help."""
     return {
+        "crosslink before the fit": {
+            "lexical": 0.5,
+            "activity": 0.6,
+            "kind": 0.05,
+            "trust": 0.8,
+            "peers": 0.0,
+            "known": 0.5,
+        },
+        "crosslink −peers": {"peers": 0.0},
+        "crosslink +peer candidates": {"peer_candidates": True},
         "crosslink +proximity 0.2": {"proximity": 0.2},
-        "crosslink untopical trust": {"trust_topical": 0.0, "trust": 0.5},
+        "crosslink untopical trust": {"trust_topical": 0.0},
         "crosslink −known": {"known": 0.0},
         "crosslink −activity": {"activity": 0.0},
         "crosslink −kind": {"kind": 0.0},
         "crosslink −trust": {"trust": 0.0},
         "crosslink −lexical": {"lexical": 0.0},
-        "crosslink no priors": {"activity": 0.0, "kind": 0.0, "trust": 0.0, "known": 0.0},
+        "crosslink no priors": {
+            "activity": 0.0,
+            "kind": 0.0,
+            "trust": 0.0,
+            "peers": 0.0,
+            "known": 0.0,
+        },
     }
 
 
@@ -92,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
         profiles = public_profiles(split)
         extra = args.variants if args.variants is not None else ablations()
-        variants: dict[str, dict[str, float]] = {"crosslink": {}} | (
+        variants: dict[str, dict[str, float | bool]] = {"crosslink": {}} | (
             {} if args.no_ablation else extra
         )
         engine = build_engine(split, encoder, profiles)

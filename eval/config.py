@@ -20,6 +20,9 @@ class EvalSettings(BaseSettings):
     )
     model: str | None = Field(default=None, description="Model name or path; default MiniLM")
     eval_cutoff: date = Field(default=date(2024, 1, 1), description="Profiles from projects before")
+    eval_queries_before: date | None = Field(
+        default=None, description="Queries only from projects signed before this date"
+    )
     eval_queries: int = Field(default=400, ge=1, description="Later projects sampled as queries")
     eval_pool: int = Field(
         default=4_000, ge=0, description="Organisations sampled into the index; 0 = all"

@@ -78,8 +78,11 @@ def build_split(data: CordisData, settings: EvalSettings) -> Split:
     activity = [activity_of[r["external_id"].removeprefix("cordis:")] for r in profiles]
 
     queries: list[Query] = []
+    end = settings.eval_queries_before
     later = sorted(
-        pid for pid, p in data.projects.items() if p.signed is not None and p.signed >= cutoff
+        pid
+        for pid, p in data.projects.items()
+        if p.signed is not None and p.signed >= cutoff and (end is None or p.signed < end)
     )
     for pid in later:
         members = data.members.get(pid, [])

@@ -47,6 +47,7 @@ def reasons(
     sectors: list[str],
     common_partners: int,
     seeker: ProfilePublic | None,
+    topical_partners: int = 0,
 ) -> list[str]:
     what = {
         "offer": "offers",
@@ -70,6 +71,9 @@ def reasons(
         out.append("You have worked together before.")
     if common_partners:
         out.append(f"It has worked with {common_partners} of your partners.")
+    if topical_partners:
+        many = "organisations" if topical_partners != 1 else "organisation"
+        out.append(f"It has worked with {topical_partners} {many} close to your need.")
     if candidate.partners:
         n = len(candidate.partners)
         out.append(f"It has {n} known partner{'s' if n != 1 else ''}.")
@@ -92,6 +96,7 @@ def explain(
     sectors: list[str],
     common_partners: int,
     seeker: ProfilePublic | None,
+    topical_partners: int = 0,
 ) -> Explanation:
     """The explanation attached to one result."""
     return Explanation(
@@ -110,5 +115,6 @@ def explain(
             sectors=sectors,
             common_partners=common_partners,
             seeker=seeker,
+            topical_partners=topical_partners,
         ),
     )

@@ -9,6 +9,8 @@ Components, each in [0, 1]:
   trust       partners shared with the seeker, each counted 1/log(2 + its own partners)
               (Adamic-Adar: a common partner with few partners says more) times its closeness
               to the query squared (`trust_topical`), log-scaled
+  peers       partners of the `peer_count` profiles closest to the query (whole index), each
+              counted 1/log(2 + its own partners), log(1 + sum): works with the ones on this topic
   known       1 for the seeker's own known partners (only with `include_known_partners`)
   proximity   1 for a candidate in the seeker's country (another region of it, as the seeker's
               own NUTS-2 region is excluded)
@@ -28,25 +30,36 @@ COMPONENTS = (
     "activity",
     "kind",
     "trust",
+    "peers",
     "known",
     "proximity",
 )
 
 
 class RankingWeights(BaseModel):
-    """The knobs the quality evaluation tunes."""
+    """The knobs the quality evaluation tunes. The component weights (`lexical` ... `proximity`)
+    are fitted by `python -m eval.fit` on a training split a year before the evaluation's;
+    `semantic` = 1 sets the scale and `reciprocal` is set by hand (CORDIS profiles have no needs).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     semantic: float = 1.0
-    lexical: float = 0.5
+    lexical: float = 0.7
     reciprocal: float = 0.2
-    activity: float = 0.6
-    kind: float = 0.05
-    trust: float = 0.8
-    known: float = 0.5
+    activity: float = 1.2
+    kind: float = 0.025
+    trust: float = 0.56
+    peers: float = 0.51
+    known: float = 0.15
     trust_topical: float = Field(
         default=2.0, ge=0, description="Exponent on a partner's closeness to the query in trust"
+    )
+    peer_count: int = Field(
+        default=100, ge=0, description="Profiles closest to the need whose partners `peers` counts"
+    )
+    peer_candidates: bool = Field(
+        default=False, description="The best-scored partners of those peers join the candidates"
     )
     proximity: float = 0.0
     offer_boost: float = Field(default=1.15, description="Candidate offer vs a need of the query")

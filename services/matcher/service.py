@@ -47,6 +47,27 @@ class Query:
     text: str
 
 
+@dataclass
+class Scored:
+    """The candidates of one match and what their scores are made of (array per candidate)."""
+
+    ids: np.ndarray
+    rows: np.ndarray  # corpus rows
+    candidates: list[ProfilePublic]
+    passages: list[list[Passage]]
+    counts: np.ndarray  # passages per candidate
+    starts: np.ndarray  # first passage of each candidate in best_sim / best_part
+    best_sim: np.ndarray  # per passage: best weighted cosine over the query parts
+    best_part: np.ndarray  # per passage: which query part
+    components: dict[str, np.ndarray]
+    common: np.ndarray  # known partners shared with the seeker
+    topical_partners: np.ndarray  # partners among the profiles closest to the need
+    tokens: list[str]
+    query_ids: dict[str, int]  # the query's tokens that have a vocabulary id
+    candidate_tokens: list[np.ndarray]  # each candidate's token ids
+    corpus: Corpus
+
+
 def _passage_ids(profile_id: int, count: int) -> np.ndarray:
     return (np.int64(profile_id) << 8) | np.arange(count, dtype=np.int64)
 
@@ -442,6 +463,28 @@ class MatchEngine:
                 trust[other] = trust.get(other, 0.0) + weight
         return trust
 
+    def _peers(self, query: np.ndarray, corpus: Corpus) -> tuple[dict[int, float], dict[int, int]]:
+        """Partners of the `weights.peer_count` profiles closest to the need (the whole index,
+        whatever the filters): an organisation that has worked with the ones active on this
+        topic is likely to join such a consortium. Each peer counts Adamic-Adar style,
+        1/log(2 + its partners). Returns the score and the number of such peers per profile."""
+        count = self.weights.peer_count
+        score: dict[int, float] = {}
+        peers_of: dict[int, int] = {}
+        if count == 0 or not len(query):
+            return score, peers_of
+        everyone = np.ones(len(corpus.ids), dtype=bool)
+        for peer_id in self._dense_candidates(query, corpus, everyone, count):
+            peer = self._profiles.get(int(peer_id))
+            if peer is None:
+                continue
+            theirs = self.neighbours(peer)
+            weight = 1.0 / np.log(2.0 + len(theirs))
+            for other in theirs:
+                score[other] = score.get(other, 0.0) + weight
+                peers_of[other] = peers_of.get(other, 0) + 1
+        return score, peers_of
+
     @staticmethod
     def _rows_of(corpus: Corpus, profile_ids: set[int], mask: np.ndarray) -> np.ndarray:
         """Corpus rows of these profiles that pass the mask."""
@@ -474,18 +517,18 @@ class MatchEngine:
         top = order(scores[best][first], profile_ids)[:n]
         return profile_ids[top]
 
-    def _rank(
+    def score(
         self,
         query: Query,
         seeker: ProfilePublic | None,
         filters: MatchFilters,
-        limit: int,
-        offset: int,
-        include_own_region: bool,
+        n: int,
+        include_own_region: bool = False,
         include_known_partners: bool = False,
-    ) -> MatchesPublic:
+    ) -> Scored | None:
+        """The candidates (dense top-n, BM25 top-n, the n most trusted partners of partners)
+        and their score components; None when no profile passes the filters."""
         w = self.weights
-        n = max(w.candidates, offset + limit)
         tokens = tokenize([query.text])[0]
         with self._lock:
             corpus = self._current_corpus()
@@ -504,19 +547,22 @@ class MatchEngine:
                 exclude_region_prefixes=excluded_regions,
             )
             if not mask.any():
-                return MatchesPublic(data=[], count=0)
+                return None
             lexical_all = corpus.bm25_scores(list(query_ids.values()))
             lexical_rows = top_rows(lexical_all, corpus.ids, mask, n)
             dense_ids = self._dense_candidates(query.vectors, corpus, mask, n)
             trust_of = self._trust(known, query.vectors)
+            peer_score, peers_of = self._peers(query.vectors, corpus)
             graph = set(sorted(trust_of, key=lambda i: (-trust_of[i], i))[:n])
+            if w.peer_candidates:
+                graph |= set(sorted(peer_score, key=lambda i: (-peer_score[i], i))[:n])
             if include_known_partners:
                 graph |= known
             rows = np.union1d(lexical_rows, np.searchsorted(corpus.ids, dense_ids))
             rows = np.union1d(rows, self._rows_of(corpus, graph, mask))
             rows = rows[[int(corpus.ids[r]) in self._profiles for r in rows]]  # never a deleted one
             if not len(rows):
-                return MatchesPublic(data=[], count=0)
+                return None
             ids = corpus.ids[rows]
             candidates = [self._profiles[int(i)] for i in ids]
             passages = [self._passages[int(i)] for i in ids]
@@ -536,10 +582,11 @@ class MatchEngine:
             if known:
                 common[:] = [len(self.neighbours(c) & known) for c in candidates]
             trust = np.array([trust_of.get(int(i), 0.0) for i in ids], dtype=np.float64)
+            peers = np.array([peer_score.get(int(i), 0.0) for i in ids], dtype=np.float64)
+            topical_partners = np.array([peers_of.get(int(i), 0) for i in ids], dtype=np.int64)
             is_known = np.array([int(i) in known for i in ids], dtype=np.float64)
             activity = log_scaled(corpus.activity[rows], float(corpus.activity.max(initial=0)))
             lexical = scaled(lexical_all[rows].astype(np.float64))
-            lexicon = corpus.lexicon
             candidate_tokens = [self._tokens[int(i)] for i in ids]
 
         sims = sims * passage_weights(fields, query.is_need, w)
@@ -557,39 +604,80 @@ class MatchEngine:
             "activity": activity,
             "kind": np.array([w.kind_prior.get(c.kind.value, 0.0) for c in candidates]),
             "trust": log_scaled(trust, float(trust.max(initial=0))),
+            "peers": np.log1p(peers),
             "known": is_known if include_known_partners else np.zeros(len(ids)),
             "proximity": np.array(
                 [float(seeker is not None and c.country == seeker.country) for c in candidates]
             ),
         }
-        scores = w.combine(components)
-        page = order(scores, ids)[offset : offset + limit]
+        return Scored(
+            ids=ids,
+            rows=rows,
+            candidates=candidates,
+            passages=passages,
+            counts=counts,
+            starts=starts,
+            best_sim=best_sim,
+            best_part=best_part,
+            components=components,
+            common=common,
+            topical_partners=topical_partners,
+            tokens=tokens,
+            query_ids=query_ids,
+            candidate_tokens=candidate_tokens,
+            corpus=corpus,
+        )
+
+    def _rank(
+        self,
+        query: Query,
+        seeker: ProfilePublic | None,
+        filters: MatchFilters,
+        limit: int,
+        offset: int,
+        include_own_region: bool,
+        include_known_partners: bool = False,
+    ) -> MatchesPublic:
+        scored = self.score(
+            query,
+            seeker,
+            filters,
+            max(self.weights.candidates, offset + limit),
+            include_own_region,
+            include_known_partners,
+        )
+        if scored is None:
+            return MatchesPublic(data=[], count=0)
+        scores = self.weights.combine(scored.components)
+        page = order(scores, scored.ids)[offset : offset + limit]
 
         wanted = sorted({*filters.sectors, *(seeker.sectors if seeker else [])})
         results = []
         for j in page:
-            local = int(np.argmax(best_sim[starts[j] : starts[j] + counts[j]]))
-            part = int(best_part[starts[j] + local])
-            candidate = candidates[j]
+            start, count = scored.starts[j], scored.counts[j]
+            local = int(np.argmax(scored.best_sim[start : start + count]))
+            part = int(scored.best_part[start + local])
+            candidate = scored.candidates[j]
             results.append(
                 MatchResult(
                     profile=candidate,
                     score=round(float(scores[j]), 6),
                     explanation=explain.explain(
                         candidate=candidate,
-                        passage=passages[j][local],
+                        passage=scored.passages[j][local],
                         query_part=query.parts[part],
                         part_is_need=bool(query.is_need[part]),
-                        components={k: float(v[j]) for k, v in components.items()},
+                        components={k: float(v[j]) for k, v in scored.components.items()},
                         terms=explain.shared_terms(
-                            tokens,
+                            scored.tokens,
                             candidate,
-                            lambda t: lexicon.idf(query_ids.get(t)),
-                            shared_tokens(query_ids, candidate_tokens[j]),
+                            lambda t: scored.corpus.lexicon.idf(scored.query_ids.get(t)),
+                            shared_tokens(scored.query_ids, scored.candidate_tokens[j]),
                         ),
                         sectors=explain.shared_sectors(candidate, wanted),
-                        common_partners=int(common[j]),
+                        common_partners=int(scored.common[j]),
                         seeker=seeker,
+                        topical_partners=int(scored.topical_partners[j]),
                     ),
                 )
             )

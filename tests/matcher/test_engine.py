@@ -11,6 +11,7 @@ from models.matching import MatchRequest
 from models.profiles import ProfilePublic
 from services.matcher.encoder import Encoder
 from services.matcher.index import FaissIndex
+from services.matcher.ranking import RankingWeights
 from services.matcher.service import MatchEngine
 
 LONG = " ".join(f"Topic{i} research on sensor number {i}." for i in range(200))
@@ -113,3 +114,28 @@ def test_bm25_catches_up_off_the_query_path_and_deletes_are_final(encoder: Encod
     after = engine.match(MatchRequest(text="zyxquartz resonator crystals"))
     assert 4 not in [r.profile.id for r in after.data]
     engine.settle()
+
+
+def test_partners_of_the_organisations_closest_to_the_need_rank_up(encoder: Encoder) -> None:
+    # 1 is the one organisation close to the need; 3 has worked with it, 4 (same text) with the
+    # unrelated 2. Only the peers component tells 3 and 4 apart.
+    profiles = [
+        _profile(1, external_id="a", description="Cryogenic freezers for vaccine storage."),
+        _profile(2, external_id="b", description="Bakery making sourdough bread."),
+        _profile(3, external_id="c", description="Logistics services.", partners=["a"]),
+        _profile(4, external_id="d", description="Logistics services.", partners=["b"]),
+    ]
+    engine = MatchEngine(encoder, weights=RankingWeights(peers=0.5, peer_count=1))
+    engine.upsert(profiles)
+    data = engine.match(MatchRequest(text="cryogenic vaccine freezers", limit=10)).data
+    peers = {r.profile.id: r.explanation.components["peers"] for r in data}
+    assert peers[3] > 0
+    assert peers[4] == peers[2] == 0  # 2's partner 4 is not counted: 2 is not close to the need
+    ids = [r.profile.id for r in data]
+    assert ids.index(3) < ids.index(4)
+    reasons = next(r.explanation.reasons for r in data if r.profile.id == 3)
+    assert "It has worked with 1 organisation close to your need." in reasons
+    without = MatchEngine(encoder, weights=RankingWeights(peers=0.5, peer_count=0))
+    without.upsert(profiles)
+    data = without.match(MatchRequest(text="cryogenic vaccine freezers", limit=10)).data
+    assert all(r.explanation.components["peers"] == 0 for r in data)
