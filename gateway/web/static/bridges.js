@@ -114,19 +114,5 @@
     }
   }
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const query = formQuery();
-    history.pushState(null, "", `?${query}`);
-    load(query);
-  });
-
-  function fromAddress() {
-    const query = new URLSearchParams(location.search);
-    fillForm(query);
-    load(query);
-  }
-
-  window.addEventListener("popstate", fromAddress);
-  fromAddress();
+  crosslink.followAddress(form, formQuery, fillForm, load);
 })();

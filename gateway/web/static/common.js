@@ -168,5 +168,35 @@ const crosslink = (() => {
     return update;
   }
 
-  return { api, advice, setStatus, highlight, renderCard, kindLabel, where, profileUrl, linkRegionToCountry, ApiError };
+  // A form whose query lives in the address: submitting it adds a history entry, and the page
+  // (re)loads from the address on arrival and on Back/Forward.
+  function followAddress(form, formQuery, fillForm, load) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const query = formQuery();
+      history.pushState(null, "", `?${query}`);
+      load(query);
+    });
+    function fromAddress() {
+      const query = new URLSearchParams(location.search);
+      fillForm(query);
+      load(query);
+    }
+    window.addEventListener("popstate", fromAddress);
+    fromAddress();
+  }
+
+  return {
+    api,
+    advice,
+    setStatus,
+    highlight,
+    renderCard,
+    kindLabel,
+    where,
+    profileUrl,
+    linkRegionToCountry,
+    followAddress,
+    ApiError,
+  };
 })();

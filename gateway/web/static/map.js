@@ -194,19 +194,5 @@
     }
   }
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const query = params();
-    history.pushState(null, "", `?${query}`);
-    load(query);
-  });
-
-  function fromAddress() {
-    const query = new URLSearchParams(location.search);
-    fillForm(query);
-    load(query);
-  }
-
-  window.addEventListener("popstate", fromAddress);
-  fromAddress();
+  crosslink.followAddress(form, params, fillForm, load);
 })();
