@@ -9,6 +9,7 @@ import logging
 import sys
 import time
 
+from bench.report import write as write_block
 from eval import report
 from eval.baselines import BM25, Dense, Popularity
 from eval.cache import CachingEncoder
@@ -18,7 +19,6 @@ from eval.runner import Ranker, evaluate, score_ranker
 from services.profiles.cordis import load_cordis
 
 QUALITY = ROOT / "docs" / "QUALITY.md"
-BEGIN, END = "<!-- RESULTS BEGIN -->", "<!-- RESULTS END -->"
 log = logging.getLogger("eval")
 
 
@@ -56,15 +56,6 @@ def ablations() -> dict[str, dict[str, float | bool]]:
             "known": 0.0,
         },
     }
-
-
-def write_results(text: str) -> None:
-    doc = QUALITY.read_text(encoding="utf-8") if QUALITY.exists() else f"{BEGIN}\n{END}\n"
-    if BEGIN not in doc:
-        doc += f"\n{BEGIN}\n{END}\n"
-    head, rest = doc.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1] if END in rest else ""
-    QUALITY.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(text)
     if not args.no_write:
-        write_results(text)
+        # The same RESULTS-marker block the benchmarks rewrite in docs/BENCHMARKS.md.
+        write_block(text, QUALITY)
     return 0
 
 
