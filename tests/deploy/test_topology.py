@@ -55,6 +55,10 @@ class Stack:
             "CROSSLINK_DEMO_DATA": "0",
             "CROSSLINK_DATA_DIR": str(tmp / "data"),
             "CROSSLINK_LOG_LEVEL": "WARNING",
+            # fp32 ONNX: replicas embed the same texts in different batches, and the int8
+            # backend's per-batch activation scales then move scores by up to ~0.02 (a known
+            # limit, docs/BENCHMARKS.md); this test is about the topology, not the quantiser.
+            "CROSSLINK_ENCODER_BACKEND": "onnx",
         }
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.ports: dict[str, int] = {}
@@ -153,8 +157,8 @@ def _ranking(base_url: str) -> list[tuple[int, float]]:
 
 
 def _same(a: list[tuple[int, float]], b: list[tuple[int, float]]) -> bool:
-    """Same profiles in the same order, scores equal up to the int8 encoder's batch noise
-    (dynamic quantisation scales by batch, and replicas embed in different batches)."""
+    """Same profiles in the same order, scores equal up to the encoder's batch noise
+    (replicas embed in different batches)."""
     return [i for i, _ in a] == [i for i, _ in b] and all(
         abs(x - y) < 0.02 for (_, x), (_, y) in zip(a, b, strict=True)
     )
