@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import faiss
 import httpx
+import threadpoolctl
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
@@ -49,6 +50,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         faiss.omp_set_num_threads(settings.search_threads)
+        # numpy's OpenBLAS would start its own threads for each product and spin them: with
+        # requests in parallel that doubled the CPU per match (43 vs 26 ms on the full set).
+        threadpoolctl.threadpool_limits(limits=settings.search_threads, user_api="blas")
         model = encoder
         if model is None:
             model = await run_in_threadpool(

@@ -28,7 +28,9 @@ class MatcherSettings(BaseSettings):
     encoder_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     encoder_threads: int | None = Field(default=None, ge=1, description="Default: all cores")
     search_threads: int = Field(
-        default=1, ge=1, description="FAISS threads per search; requests already run in parallel"
+        default=1,
+        ge=1,
+        description="FAISS and BLAS threads per search; requests already run in parallel",
     )
     query_cache: int = Field(default=1024, ge=0, description="Query texts whose vectors are kept")
     # ~1.5 KB per entry at 384 dimensions: 100k entries ≈ 150 MB, the whole CORDIS set's

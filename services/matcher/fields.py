@@ -112,7 +112,7 @@ class _Raw:
 def _read(engine: MatchEngine) -> _Raw:
     """A consistent copy of the engine's profiles, passages and passage vectors."""
     # The engine has no public bulk view yet; read its maps under its own lock.
-    with engine._lock:
+    with engine.reading():
         profiles = sorted(engine._profiles.values(), key=lambda p: p.id)
         lists = [engine._passages[p.id] for p in profiles]
         counts = np.array([len(x) for x in lists], dtype=np.int64)
@@ -306,7 +306,7 @@ class Landscapes:
 
     def current(self, *, recompute: bool = False) -> Landscape:
         with self._lock:
-            with self.engine._lock:
+            with self.engine.reading():
                 versions = {pid: p.version for pid, p in self.engine._profiles.items()}
             old = self._current
             if old is not None and not recompute and old.versions == versions:

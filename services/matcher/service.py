@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import fasteners
 import numpy as np
 
 from crosslink.errors import NotFound
@@ -98,7 +100,11 @@ class MatchEngine:
         self.weights = weights or RankingWeights()
         self.seq = 0
         self.changed = False  # since the last snapshot
-        self._lock = threading.RLock()
+        # Matches read side by side (numpy, FAISS and ONNX release the GIL); writes are
+        # exclusive. Readers that find the columns or BM25 out of date rebuild them one at a
+        # time under `_build_lock`.
+        self._lock = fasteners.ReaderWriterLock()
+        self._build_lock = threading.Lock()
         self._profiles: dict[int, ProfilePublic] = {}
         self._passages: dict[int, list[Passage]] = {}
         self._fields: dict[int, np.ndarray] = {}
@@ -108,7 +114,9 @@ class MatchEngine:
         self._store_rows: dict[int, np.ndarray] = {}
         self._by_external: dict[str, int] = {}
         self._partners_of: dict[str, set[int]] = {}
-        self._neighbours: dict[int, frozenset[int]] = {}
+        # Each indexed profile's partners in either direction (sorted ids), built on first use
+        # and dropped only for the profiles a write touches.
+        self._neighbours: dict[int, np.ndarray] = {}
         self._corpus: Corpus | None = None
         # BM25: token ids per profile (tokenised once, on write) and the lexicon built from them.
         self._vocabulary = Vocabulary()
@@ -149,7 +157,7 @@ class MatchEngine:
 
     def advance(self, seq: int) -> None:
         """Record that the feed holds nothing more up to `seq`."""
-        with self._lock:
+        with self._lock.write_lock():
             self.seq = max(self.seq, seq)
 
     def _commit(self, profiles: list[ProfilePublic], deletes: list[int], seq: int | None) -> None:
@@ -160,7 +168,7 @@ class MatchEngine:
         texts = [p.text for pid in encode for p in passages[pid]]
         vectors = self.encoder.encode(texts)
         words = tokenize([profile_text(p) for p in latest.values()])
-        with self._lock:
+        with self._lock.write_lock():
             for pid, tokens in zip(latest, words, strict=True):
                 self._tokens[pid] = self._vocabulary.encode(tokens)
             for pid in deletes:
@@ -197,7 +205,6 @@ class MatchEngine:
                 self.seq = max(self.seq, seq)
             self._corpus = None
             self._lexicon_stale = True
-            self._neighbours.clear()
             self.changed = True
 
     def _ids_of(self, profile_ids: list[int]) -> np.ndarray:
@@ -205,6 +212,17 @@ class MatchEngine:
             [_passage_ids(pid, len(self._passages[pid])) for pid in profile_ids]
             + [np.zeros(0, dtype=np.int64)]
         )
+
+    def _touch(self, profile: ProfilePublic) -> None:
+        """Drop the cached neighbours of this profile and of every profile linked to it (the
+        only ones whose partner sets a write of this profile changes)."""
+        self._neighbours.pop(profile.id, None)
+        for partner in profile.partners:
+            if (other := self._by_external.get(partner)) is not None:
+                self._neighbours.pop(other, None)
+        if profile.external_id:
+            for other in self._partners_of.get(profile.external_id, ()):
+                self._neighbours.pop(other, None)
 
     def _remember(self, profile: ProfilePublic, passages: list[Passage], rows: np.ndarray) -> None:
         self._profiles[profile.id] = profile
@@ -215,6 +233,7 @@ class MatchEngine:
             self._by_external[profile.external_id] = profile.id
         for partner in profile.partners:
             self._partners_of.setdefault(partner, set()).add(profile.id)
+        self._touch(profile)
 
     def _forget(self, profile_id: int) -> None:
         old = self._profiles.pop(profile_id, None)
@@ -225,6 +244,7 @@ class MatchEngine:
             self._store.release(rows)
         if old is None:
             return
+        self._touch(old)
         if old.external_id and self._by_external.get(old.external_id) == profile_id:
             del self._by_external[old.external_id]
         for partner in old.partners:
@@ -235,8 +255,12 @@ class MatchEngine:
         return self._store.vectors(self._store_rows[profile_id])
 
     def neighbours(self, profile: ProfilePublic) -> frozenset[int]:
-        """Known partners, in either direction, that are in the index (cached per indexed
-        profile until the next write: active organisations list thousands of partners)."""
+        """Known partners, in either direction, that are in the index."""
+        return frozenset(self.neighbour_ids(profile).tolist())
+
+    def neighbour_ids(self, profile: ProfilePublic) -> np.ndarray:
+        """`neighbours` as sorted int64 ids; cached per indexed profile until a write touches
+        it or one of its partners (active organisations list thousands of partners)."""
         indexed = self._profiles.get(profile.id) is profile
         if indexed and (cached := self._neighbours.get(profile.id)) is not None:
             return cached
@@ -244,7 +268,7 @@ class MatchEngine:
         if profile.external_id:
             ids |= self._partners_of.get(profile.external_id, set())
         ids.discard(profile.id)
-        found = frozenset(ids)
+        found = np.array(sorted(ids), dtype=np.int64)
         if indexed:
             self._neighbours[profile.id] = found
         return found
@@ -254,7 +278,7 @@ class MatchEngine:
     def save(self, directory: Path) -> snapshot.Manifest:
         """Write a snapshot of the index, the profiles and the applied seq. The state is copied
         under the lock and written outside it, so matching goes on while the files are written."""
-        with self._lock:
+        with self._lock.read_lock():
             index = self.index.frozen() if isinstance(self.index, FaissIndex) else self.index
             profiles = list(self._profiles.values())
             seq = self.seq
@@ -299,7 +323,7 @@ class MatchEngine:
             for p, found in zip(profiles, self.encoder.passages_many(profiles), strict=True)
         }
         words = tokenize([profile_text(p) for p in profiles])
-        with self._lock:
+        with self._lock.write_lock():
             self.index.load(snapshot.index_path(directory, manifest))
             if self.index.count() != sum(len(v) for v in passages.values()):
                 log.warning("snapshot index and profiles disagree: rebuilding from seq 0")
@@ -363,7 +387,7 @@ class MatchEngine:
         include_known_partners: bool = False,
     ) -> MatchesPublic:
         """Rank partners for a profile: its description and needs are the query."""
-        with self._lock:
+        with self._lock.read_lock():
             seeker = self._profiles.get(profile_id)
             if seeker is None:
                 raise NotFound(f"profile {profile_id} not found; it may not be synced yet")
@@ -388,12 +412,31 @@ class MatchEngine:
 
     def warm(self) -> None:
         """Build what the first query needs (the follower calls this before reporting ready)."""
-        with self._lock:
+        with self._lock.read_lock():
             self._current_corpus()
+
+    def reading(self) -> contextlib.AbstractContextManager[object]:
+        """A read lock: the profiles, passages and index do not change while it is held."""
+        return self._lock.read_lock()
 
     def _current_corpus(self) -> Corpus:
         """The columns, rebuilt if profiles changed; BM25 as fresh as the lexicon is (call with
-        the lock held)."""
+        the read lock held)."""
+        corpus = self._corpus
+        if (
+            corpus is not None
+            and corpus.lexicon is self._lexicon
+            and not (self._lexicon_stale and len(self._tokens) < self.lexicon_inline_below)
+            and not (self._lexicon_stale and not self._rebuilding())
+        ):
+            return corpus
+        with self._build_lock:
+            return self._rebuild_corpus()
+
+    def _rebuilding(self) -> bool:
+        return self._lexicon_thread is not None and self._lexicon_thread.is_alive()
+
+    def _rebuild_corpus(self) -> Corpus:
         if self._lexicon is None or (
             self._lexicon_stale and len(self._tokens) < self.lexicon_inline_below
         ):
@@ -419,20 +462,26 @@ class MatchEngine:
 
     def _refresh_lexicon(self) -> None:
         """Rebuild BM25 in a background thread (one at a time; it repeats while writes keep
-        coming). Queries meanwhile use the previous lexicon."""
-        if self._lexicon_thread is not None and self._lexicon_thread.is_alive():
+        coming). Queries meanwhile use the previous lexicon. Call with `_build_lock` held."""
+        if self._rebuilding():
             return
 
         def rebuild() -> None:
             while True:
-                with self._lock:
+                with self._lock.read_lock(), self._build_lock:
                     if not self._lexicon_stale:
                         return
                     tokens, size = dict(self._tokens), len(self._vocabulary)
                     self._lexicon_stale = False
                 started = time.perf_counter()
-                lexicon = Lexicon.build(tokens, size)
-                with self._lock:
+                try:
+                    lexicon = Lexicon.build(tokens, size)
+                except Exception:
+                    log.exception("BM25 rebuild failed; the next query retries it")
+                    with self._build_lock:
+                        self._lexicon_stale = True
+                    return
+                with self._build_lock:
                     self._lexicon = lexicon
                 log.info(
                     "BM25 rebuilt over %d profiles in %.1fs",
@@ -443,47 +492,76 @@ class MatchEngine:
         self._lexicon_thread = threading.Thread(target=rebuild, name="bm25-rebuild", daemon=True)
         self._lexicon_thread.start()
 
-    def _trust(self, known: frozenset[int], query: np.ndarray | None = None) -> dict[int, float]:
-        """Partners of the seeker's partners, scored Adamic-Adar style: a shared partner that
-        works with few others is stronger evidence than a hub that works with everyone. With
-        `weights.trust_topical` > 0, a partner close to the query (best passage cosine) passes on
-        more: the partners that fit this need bring the introductions."""
-        trust: dict[int, float] = {}
-        topical = self.weights.trust_topical
-        for partner_id in known:
-            partner = self._profiles.get(partner_id)
-            if partner is None:
-                continue
-            theirs = self.neighbours(partner)
-            weight = 1.0 / np.log(2.0 + len(theirs))
-            if topical > 0 and query is not None and len(query) and partner_id in self._passages:
-                closeness = float((self.passage_vectors(partner_id) @ query.T).max())
-                weight *= max(closeness, 0.0) ** topical
-            for other in theirs:
-                trust[other] = trust.get(other, 0.0) + weight
-        return trust
+    def _spread(
+        self, corpus: Corpus, sources: np.ndarray, weights: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per corpus row: the sum, over the `sources` (profile ids) it has worked with, of
+        each source's weight / log(2 + the source's partner count) (Adamic-Adar: a source
+        that works with few others says more), and the number of such sources."""
+        lists = [self.neighbour_ids(self._profiles[int(i)]) for i in sources]
+        sizes = np.array([len(x) for x in lists], dtype=np.int64)
+        per_source = 1.0 / np.log(2.0 + sizes)
+        if weights is not None:
+            per_source = per_source * weights
+        targets = np.concatenate([*lists, np.zeros(0, dtype=np.int64)])
+        rows = np.searchsorted(corpus.ids, targets)
+        size = len(corpus.ids)
+        return (
+            np.bincount(rows, weights=np.repeat(per_source, sizes), minlength=size),
+            np.bincount(rows, minlength=size),
+        )
 
-    def _peers(self, query: np.ndarray, corpus: Corpus) -> tuple[dict[int, float], dict[int, int]]:
+    def _closeness(self, profile_ids: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Each profile's best passage cosine to any query vector (0 without passages)."""
+        parts = [self._store_rows[int(i)] for i in profile_ids]
+        counts = np.array([len(x) for x in parts], dtype=np.int64)
+        best = np.zeros(len(parts), dtype=np.float64)
+        has = counts > 0
+        if has.any():
+            sims = self._store.similarities(np.concatenate(parts), query).max(axis=1)
+            starts = (np.cumsum(counts) - counts)[has]
+            best[has] = np.maximum.reduceat(sims, starts)
+        return best
+
+    def _trust(
+        self, corpus: Corpus, known: np.ndarray, query: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Partners of the seeker's partners (`known`, ids), per corpus row, scored Adamic-Adar
+        style: a shared partner that works with few others is stronger evidence than a hub
+        that works with everyone. With `weights.trust_topical` > 0, a partner close to the
+        query (best passage cosine) passes on more: the partners that fit this need bring the
+        introductions. Returns the score and how many partners lead to each row."""
+        known = np.array([i for i in known.tolist() if i in self._profiles], dtype=np.int64)
+        topical = self.weights.trust_topical
+        weights = None
+        if topical > 0 and query is not None and len(query) and len(known):
+            weights = np.maximum(self._closeness(known, query), 0.0) ** topical
+        return self._spread(corpus, known, weights)
+
+    def _peers(
+        self, query: np.ndarray, corpus: Corpus, hits: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Partners of the `weights.peer_count` profiles closest to the need (the whole index,
-        whatever the filters): an organisation that has worked with the ones active on this
-        topic is likely to join such a consortium. Each peer counts Adamic-Adar style,
-        1/log(2 + its partners). Returns the score and the number of such peers per profile."""
+        whatever the filters), per corpus row: an organisation that has worked with the ones
+        active on this topic is likely to join such a consortium. Each peer counts
+        Adamic-Adar style, 1/log(2 + its partners). Returns the score and the number of such
+        peers per row. `hits`: an unfiltered passage search of at least 4 x peer_count per
+        query vector, when the caller has one."""
         count = self.weights.peer_count
-        score: dict[int, float] = {}
-        peers_of: dict[int, int] = {}
         if count == 0 or not len(query):
-            return score, peers_of
-        everyone = np.ones(len(corpus.ids), dtype=bool)
-        for peer_id in self._dense_candidates(query, corpus, everyone, count):
-            peer = self._profiles.get(int(peer_id))
-            if peer is None:
-                continue
-            theirs = self.neighbours(peer)
-            weight = 1.0 / np.log(2.0 + len(theirs))
-            for other in theirs:
-                score[other] = score.get(other, 0.0) + weight
-                peers_of[other] = peers_of.get(other, 0) + 1
-        return score, peers_of
+            return np.zeros(len(corpus.ids)), np.zeros(len(corpus.ids), dtype=np.int64)
+        if hits is None:
+            hits = self._search(query, corpus, np.ones(len(corpus.ids), dtype=bool), count * 4)
+        peers = self._best_profiles(hits[0][:, : count * 4], hits[1][:, : count * 4], count)
+        return self._spread(corpus, peers[[int(i) in self._profiles for i in peers]])
+
+    @staticmethod
+    def _best_reached(
+        corpus: Corpus, score: np.ndarray, reached: np.ndarray, n: int
+    ) -> np.ndarray:
+        """Rows of the n best-scored profiles among those reached (ties by id)."""
+        rows = np.flatnonzero(reached)
+        return rows[order(score[rows], corpus.ids[rows])[:n]]
 
     @staticmethod
     def _rows_of(corpus: Corpus, profile_ids: set[int], mask: np.ndarray) -> np.ndarray:
@@ -497,18 +575,25 @@ class MatchEngine:
         rows = rows[corpus.ids[rows] == wanted]
         return rows[mask[rows]]
 
-    def _dense_candidates(
-        self, vectors: np.ndarray, corpus: Corpus, mask: np.ndarray, n: int
-    ) -> np.ndarray:
+    def _search(
+        self, vectors: np.ndarray, corpus: Corpus, mask: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The top-k passages (scores, ids; one row per query vector) of the profiles in the
+        mask."""
         if not len(vectors) or not self.index.count():
-            return np.zeros(0, dtype=np.int64)
+            empty = np.zeros((len(vectors), 0))
+            return empty.astype(np.float32), empty.astype(np.int64)
         passes = mask[corpus.passage_rows]
         if passes.all():
-            scores, ids = self.index.search(vectors, n * 4)
-        elif passes.sum() * 2 <= len(passes):
-            scores, ids = self.index.search(vectors, n * 4, corpus.passage_ids[passes])
-        else:  # a few excluded (the seeker's region, its partners): name those instead
-            scores, ids = self.index.search(vectors, n * 4, excluded=corpus.passage_ids[~passes])
+            return self.index.search(vectors, k)
+        if passes.sum() * 2 <= len(passes):
+            return self.index.search(vectors, k, corpus.passage_ids[passes])
+        # a few excluded (the seeker's region, its partners): name those instead
+        return self.index.search(vectors, k, excluded=corpus.passage_ids[~passes])
+
+    @staticmethod
+    def _best_profiles(scores: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
+        """The n profiles with the best passages among these hits (ties by id)."""
         scores, ids = scores.ravel(), ids.ravel()
         hit = ids >= 0
         scores, profile_ids = scores[hit], ids[hit] >> 8
@@ -530,16 +615,17 @@ class MatchEngine:
         and their score components; None when no profile passes the filters."""
         w = self.weights
         tokens = tokenize([query.text])[0]
-        with self._lock:
+        with self._lock.read_lock():
             corpus = self._current_corpus()
             query_ids = self._vocabulary.known(tokens)
-            known: frozenset[int] = frozenset()
+            known_ids = np.zeros(0, dtype=np.int64)
             excluded_regions: list[str] = []
             if seeker is not None:
-                known = self.neighbours(seeker)
+                known_ids = self.neighbour_ids(seeker)
                 own = nuts2_of(seeker.region)
                 if own and not include_own_region:
                     excluded_regions.append(own)
+            known = frozenset(known_ids.tolist())
             mask = corpus.mask(
                 filters,
                 exclude_ids=(set() if include_known_partners else known)
@@ -550,16 +636,24 @@ class MatchEngine:
                 return None
             lexical_all = corpus.bm25_scores(list(query_ids.values()))
             lexical_rows = top_rows(lexical_all, corpus.ids, mask, n)
-            dense_ids = self._dense_candidates(query.vectors, corpus, mask, n)
-            trust_of = self._trust(known, query.vectors)
-            peer_score, peers_of = self._peers(query.vectors, corpus)
-            graph = set(sorted(trust_of, key=lambda i: (-trust_of[i], i))[:n])
+            # Without filters the dense candidates and the peers come from one search: the
+            # first k hits of a search are the hits of a search for k.
+            unfiltered = bool(mask.all())
+            k = n * 4
+            if unfiltered:
+                k = max(k, w.peer_count * 4)
+            hits = self._search(query.vectors, corpus, mask, k)
+            dense_ids = self._best_profiles(hits[0][:, : n * 4], hits[1][:, : n * 4], n)
+            trust_all, trusted_by = self._trust(corpus, known_ids, query.vectors)
+            peer_all, peers_all = self._peers(query.vectors, corpus, hits if unfiltered else None)
+            graph = self._best_reached(corpus, trust_all, trusted_by > 0, n)
             if w.peer_candidates:
-                graph |= set(sorted(peer_score, key=lambda i: (-peer_score[i], i))[:n])
+                graph = np.union1d(graph, self._best_reached(corpus, peer_all, peers_all > 0, n))
+            graph = graph[mask[graph]]
             if include_known_partners:
-                graph |= known
+                graph = np.union1d(graph, self._rows_of(corpus, known, mask))
             rows = np.union1d(lexical_rows, np.searchsorted(corpus.ids, dense_ids))
-            rows = np.union1d(rows, self._rows_of(corpus, graph, mask))
+            rows = np.union1d(rows, graph)
             rows = rows[[int(corpus.ids[r]) in self._profiles for r in rows]]  # never a deleted one
             if not len(rows):
                 return None
@@ -579,12 +673,21 @@ class MatchEngine:
                 self._store.similarities(store_rows, offers).max(axis=1) if len(offers) else None
             )
             common = np.zeros(len(ids), dtype=np.float64)
-            if known:
-                common[:] = [len(self.neighbours(c) & known) for c in candidates]
-            trust = np.array([trust_of.get(int(i), 0.0) for i in ids], dtype=np.float64)
-            peers = np.array([peer_score.get(int(i), 0.0) for i in ids], dtype=np.float64)
-            topical_partners = np.array([peers_of.get(int(i), 0) for i in ids], dtype=np.int64)
-            is_known = np.array([int(i) in known for i in ids], dtype=np.float64)
+            if len(known_ids):
+                is_partner = np.zeros(len(corpus.ids), dtype=bool)
+                is_partner[np.searchsorted(corpus.ids, known_ids)] = True
+                lists = [self.neighbour_ids(c) for c in candidates]
+                sizes = np.array([len(x) for x in lists], dtype=np.int64)
+                targets = np.concatenate([*lists, np.zeros(0, dtype=np.int64)])
+                common = np.bincount(
+                    np.repeat(np.arange(len(ids)), sizes),
+                    weights=is_partner[np.searchsorted(corpus.ids, targets)],
+                    minlength=len(ids),
+                )
+            trust = trust_all[rows]
+            peers = peer_all[rows]
+            topical_partners = peers_all[rows].astype(np.int64)
+            is_known = np.isin(ids, known_ids).astype(np.float64)
             activity = log_scaled(corpus.activity[rows], float(corpus.activity.max(initial=0)))
             lexical = scaled(lexical_all[rows].astype(np.float64))
             candidate_tokens = [self._tokens[int(i)] for i in ids]

@@ -3,6 +3,7 @@ filters and removals."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import numpy as np
@@ -139,3 +140,43 @@ def test_partners_of_the_organisations_closest_to_the_need_rank_up(encoder: Enco
     without.upsert(profiles)
     data = without.match(MatchRequest(text="cryogenic vaccine freezers", limit=10)).data
     assert all(r.explanation.components["peers"] == 0 for r in data)
+
+
+def test_matches_run_side_by_side_with_writes(encoder: Encoder) -> None:
+    """Matches share the engine (a read lock) while writes land one at a time: none fails,
+    and once `delete` has returned no match started afterwards returns that profile."""
+    engine = MatchEngine(encoder)
+    engine.upsert(
+        [_profile(i, description=f"Laser welding lab {i} for metal parts.") for i in range(1, 41)]
+    )
+    deleted: set[int] = set()
+    errors: list[BaseException] = []
+    leaked: list[set[int]] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                gone = set(deleted)
+                result = engine.match(MatchRequest(text="laser welding of metal parts", limit=100))
+                found = {r.profile.id for r in result.data}
+                if found & gone:
+                    leaked.append(found & gone)
+                assert all(r.explanation.passage.text for r in result.data)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+                return
+
+    readers = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in readers:
+        thread.start()
+    for i in range(1, 21):
+        engine.upsert([_profile(100 + i, description=f"Laser welding start-up {i}.")])
+        engine.delete(i)
+        deleted.add(i)
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert errors == [] and leaked == []
+    final = engine.match(MatchRequest(text="laser welding of metal parts", limit=100))
+    assert {r.profile.id for r in final.data} == set(range(21, 41)) | set(range(101, 121))

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from services.matcher.app import create_app
 from services.matcher.config import MatcherSettings, default_model
 from services.matcher.encoder import Encoder
-from tests.matcher.conftest import FakeFeed, match_ids, wait_ready
+from tests.matcher.conftest import FakeFeed, match_ids, wait_for, wait_ready
 
 QUERY = "laser welding and process monitoring of metal parts"
 
@@ -157,6 +157,31 @@ def test_partners_of_partners_are_a_trust_signal(world) -> None:
     trust = {r["profile"]["id"]: r["explanation"]["components"]["trust"] for r in data}
     assert trust[ids["cluster"]] > 0  # partner of the seeker's partner "laser"
     assert trust[ids["lyon"]] == 0
+
+
+def test_partner_links_follow_writes(feed: FakeFeed, start_matcher) -> None:
+    """Linking two organisations changes trust and shared partners for the profiles around
+    them at once, and unlinking takes it back: the engine caches partner sets and a write
+    drops those of every profile it links to, not only its own."""
+    ids = {key: feed.create(external_id=key, **org).id for key, org in ORGS.items()}
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+
+        def lyon_for_alu() -> dict[str, Any]:
+            data = client.get(f"/profiles/{ids['alu']}/matches?limit=100").json()["data"]
+            return next(r["explanation"] for r in data if r["profile"]["id"] == ids["lyon"])
+
+        shared = "It has worked with 1 of your partners."
+        before = lyon_for_alu()
+        assert before["components"]["trust"] == 0
+        assert shared not in before["reasons"]
+        # "lyon" now names "laser", the seeker's partner: only laser's partner set changes.
+        feed.update(ids["lyon"], partners=["laser"])
+        linked = wait_for(lambda: (e := lyon_for_alu())["components"]["trust"] > 0 and e)
+        assert shared in linked["reasons"]
+        feed.update(ids["lyon"], partners=[])
+        unlinked = wait_for(lambda: (e := lyon_for_alu())["components"]["trust"] == 0 and e)
+        assert shared not in unlinked["reasons"]
 
 
 def test_reciprocal_term_rewards_needing_what_the_seeker_offers(world) -> None:

@@ -4,6 +4,7 @@ when the last one goes, and scored once per query however many candidates share 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from services.matcher.store import PassageStore
 
@@ -30,11 +31,14 @@ def test_shared_texts_share_a_row_and_are_freed_with_the_last_reference() -> Non
     assert len(store) == 3
 
 
-def test_similarities_match_the_plain_product_and_grow_past_the_first_block() -> None:
+@pytest.mark.parametrize("compact_above", [262_144, 2_048], ids=["float32", "turns-float16"])
+def test_similarities_match_the_plain_product_and_grow_past_the_first_block(
+    compact_above: int,
+) -> None:
     rng = np.random.default_rng(1)
     vectors = rng.standard_normal((3000, 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    store = PassageStore(8)
+    store = PassageStore(8, compact_above=compact_above)
     rows = store.add([f"text {i % 2500}" for i in range(3000)], vectors)  # 500 repeats
     assert len(store) == 2500
     queries = vectors[:2]
