@@ -67,7 +67,7 @@ def create_app(
                 )
             )
         model.observer = observe_encoding
-        engine = MatchEngine(model)
+        engine = MatchEngine(model, concurrency=settings.match_concurrency)
         await run_in_threadpool(engine.load, settings.resolved_index_dir)
         client = httpx.AsyncClient(
             base_url=settings.profiles_url,

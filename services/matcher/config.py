@@ -32,6 +32,9 @@ class MatcherSettings(BaseSettings):
         ge=1,
         description="FAISS and BLAS threads per search; requests already run in parallel",
     )
+    match_concurrency: int | None = Field(
+        default=None, ge=1, description="Matches computed at once (default: cores + 1)"
+    )
     query_cache: int = Field(default=1024, ge=0, description="Query texts whose vectors are kept")
     # ~1.5 KB per entry at 384 dimensions: 100k entries ≈ 150 MB, the whole CORDIS set's
     # distinct project texts (59k) with room to spare.

@@ -109,6 +109,10 @@ class Corpus:
     activity: np.ndarray  # number of known partners
     passage_ids: np.ndarray  # every indexed passage id ...
     passage_rows: np.ndarray  # ... and the row of the profile it belongs to
+    passage_fields: np.ndarray  # ... its FIELD_CODES value
+    passage_store_rows: np.ndarray  # ... and its row in the engine's PassageStore
+    passage_starts: np.ndarray  # first passage of each profile row in the arrays above
+    passage_counts: np.ndarray  # passages of each profile row
     lexicon: Lexicon
     lexicon_rows: np.ndarray  # row of each profile in `lexicon`, -1 when not in it (yet)
 
@@ -116,12 +120,16 @@ class Corpus:
     def build(
         cls,
         profiles: Sequence[ProfilePublic],
-        passage_counts: dict[int, int],
+        passage_fields: dict[int, np.ndarray],
+        store_rows: dict[int, np.ndarray],
         lexicon: Lexicon,
     ) -> Corpus:
+        """`passage_fields` and `store_rows`: per profile id, one entry per passage."""
         ordered = sorted(profiles, key=lambda p: p.id)
         ids = np.array([p.id for p in ordered], dtype=np.int64)
-        counts = np.array([passage_counts.get(p.id, 0) for p in ordered], dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int64)
+        fields = [passage_fields.get(p.id, empty) for p in ordered]
+        counts = np.array([len(f) for f in fields], dtype=np.int64)
         passage_rows = np.repeat(np.arange(len(ordered), dtype=np.int64), counts)
         starts = np.cumsum(counts) - counts
         passage_nos = np.arange(len(passage_rows), dtype=np.int64) - np.repeat(starts, counts)
@@ -135,6 +143,12 @@ class Corpus:
             activity=np.array([len(p.partners) for p in ordered], dtype=np.float64),
             passage_ids=passage_ids,
             passage_rows=passage_rows,
+            passage_fields=np.concatenate([*fields, np.zeros(0, dtype=np.int8)]).astype(np.int8),
+            passage_store_rows=np.concatenate(
+                [*(store_rows.get(p.id, empty) for p in ordered), empty]
+            ).astype(np.int64),
+            passage_starts=starts,
+            passage_counts=counts,
             lexicon=lexicon,
             lexicon_rows=_rows_in(lexicon.ids, ids),
         )
@@ -145,6 +159,13 @@ class Corpus:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def passages_of(self, rows: np.ndarray) -> np.ndarray:
+        """Indexes into the passage arrays of these profile rows' passages, row by row."""
+        counts = self.passage_counts[rows]
+        total = int(counts.sum())
+        offsets = np.cumsum(counts) - counts
+        return np.repeat(self.passage_starts[rows] - offsets, counts) + np.arange(total)
 
     def mask(
         self,
