@@ -8,6 +8,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,49 @@ class Scored:
 
 def _passage_ids(profile_id: int, count: int) -> np.ndarray:
     return (np.int64(profile_id) << 8) | np.arange(count, dtype=np.int64)
+
+
+def _fits(state: snapshot.EngineState, profiles: int) -> bool:
+    """The saved state has one entry per profile and per passage, and in-range references."""
+    passages = int(state.passage_counts.sum())
+    return (
+        len(state.passage_counts) == profiles == len(state.token_counts)
+        and len(state.passage_fields) == len(state.passage_indexes) == passages
+        and len(state.passage_texts) == passages
+        and len(state.texts) == len(state.vectors)
+        and int(state.token_counts.sum()) == len(state.token_ids)
+        and (passages == 0 or int(state.passage_texts.max()) < len(state.texts))
+        and (len(state.token_ids) == 0 or int(state.token_ids.max()) < len(state.vocabulary))
+    )
+
+
+def _restore(
+    state: snapshot.EngineState, profiles: list[ProfilePublic]
+) -> tuple[dict[int, list[Passage]], list[np.ndarray], dict[str, int], list[np.ndarray]]:
+    """Passages, token ids, the vocabulary and passage vectors per profile from saved state."""
+    names = {code: name for name, code in FIELD_CODES.items()}
+    fields = state.passage_fields.tolist()
+    indexes = state.passage_indexes.tolist()
+    which = state.passage_texts.tolist()
+    texts = state.texts
+    passages: dict[int, list[Passage]] = {}
+    vectors: list[np.ndarray] = []
+    at = 0
+    for profile, count in zip(profiles, state.passage_counts.tolist(), strict=True):
+        passages[profile.id] = [
+            Passage(
+                field=names[fields[k]],  # type: ignore[arg-type]
+                index=None if indexes[k] < 0 else indexes[k],
+                text=texts[which[k]],
+            )
+            for k in range(at, at + count)
+        ]
+        vectors.append(state.vectors[state.passage_texts[at : at + count]])
+        at += count
+    ends = np.cumsum(state.token_counts)
+    tokens = np.split(state.token_ids, ends[:-1]) if len(ends) else []
+    vocabulary = {token: i for i, token in enumerate(state.vocabulary)}
+    return passages, tokens, vocabulary, vectors
 
 
 class MatchEngine:
@@ -282,14 +326,39 @@ class MatchEngine:
     # --- snapshots ----------------------------------------------------------------------------
 
     def save(self, directory: Path) -> snapshot.Manifest:
-        """Write a snapshot of the index, the profiles and the applied seq. The state is copied
-        under the lock and written outside it, so matching goes on while the files are written."""
+        """Write a snapshot of the index, the profiles, the derived state (passages, their
+        vectors, BM25 token ids) and the applied seq. The state is copied under the read lock
+        and written outside it, so matching goes on while the files are written."""
+        empty = np.zeros(0, dtype=np.int64)
         with self._lock.read_lock():
             index = self.index.frozen() if isinstance(self.index, FaissIndex) else self.index
             profiles = list(self._profiles.values())
             seq = self.seq
+            passages = [self._passages[p.id] for p in profiles]
+            rows = np.concatenate([*(self._store_rows[p.id] for p in profiles), empty])
+            tokens = [self._tokens.get(p.id, empty.astype(np.int32)) for p in profiles]
+            vocabulary = list(self._vocabulary.ids)
+            distinct, inverse = np.unique(rows, return_inverse=True)
+            vectors = np.array(self._store.vectors(distinct), dtype=np.float32)
             self.changed = False
         try:
+            flat = [p for found in passages for p in found]
+            texts = [""] * len(distinct)
+            for passage, at in zip(flat, inverse.tolist(), strict=True):
+                texts[at] = passage.text
+            state = snapshot.EngineState(
+                passage_counts=np.array([len(x) for x in passages], dtype=np.int64),
+                passage_fields=np.array([FIELD_CODES[p.field] for p in flat], dtype=np.int8),
+                passage_indexes=np.array(
+                    [-1 if p.index is None else p.index for p in flat], dtype=np.int32
+                ),
+                passage_texts=inverse.astype(np.int64),
+                texts=texts,
+                vectors=vectors,
+                token_counts=np.array([len(t) for t in tokens], dtype=np.int64),
+                token_ids=np.concatenate([*tokens, np.zeros(0, dtype=np.int32)]).astype(np.int32),
+                vocabulary=vocabulary,
+            )
             return snapshot.write(
                 directory,
                 index=index,
@@ -297,6 +366,7 @@ class MatchEngine:
                 seq=seq,
                 model=self.encoder.name,
                 passages=PASSAGE_SCHEME,
+                state=state,
             )
         except BaseException:
             self.changed = True
@@ -324,38 +394,53 @@ class MatchEngine:
             )
             return False
         profiles = snapshot.read_profiles(directory, manifest)
-        passages = {
-            p.id: found
-            for p, found in zip(profiles, self.encoder.passages_many(profiles), strict=True)
-        }
-        words = tokenize([profile_text(p) for p in profiles])
+        state = snapshot.read_state(directory, manifest)
+        if state is not None and not _fits(state, len(profiles)):
+            log.warning("snapshot engine state does not fit its profiles: deriving it again")
+            state = None
+        if state is not None:
+            passages, tokens, vocabulary, vectors = _restore(state, profiles)
+        else:  # an older snapshot: split, tokenise, and read the vectors back from the index
+            passages = {
+                p.id: found
+                for p, found in zip(profiles, self.encoder.passages_many(profiles), strict=True)
+            }
+            tokens, vocabulary, vectors = None, None, None
+        words = tokenize([profile_text(p) for p in profiles]) if tokens is None else None
         with self._lock.write_lock():
             self.index.load(snapshot.index_path(directory, manifest))
             if self.index.count() != sum(len(v) for v in passages.values()):
                 log.warning("snapshot index and profiles disagree: rebuilding from seq 0")
                 self.index = FaissIndex(self.encoder.dimension)
                 return False
-            ids = np.concatenate(
-                [_passage_ids(p.id, len(passages[p.id])) for p in profiles]
-                + [np.zeros(0, dtype=np.int64)]
-            )
-            stored = np.split(
-                self.index.vectors(ids), np.cumsum([len(passages[p.id]) for p in profiles])[:-1]
-            )
-            for profile, tokens, vectors in zip(profiles, words, stored, strict=True):
+            if vectors is None:
+                ids = np.concatenate(
+                    [_passage_ids(p.id, len(passages[p.id])) for p in profiles]
+                    + [np.zeros(0, dtype=np.int64)]
+                )
+                vectors = np.split(
+                    self.index.vectors(ids),
+                    np.cumsum([len(passages[p.id]) for p in profiles])[:-1],
+                )
+            if vocabulary is not None:
+                self._vocabulary.ids = vocabulary
+            for i, profile in enumerate(profiles):
                 texts = [p.text for p in passages[profile.id]]
-                self._remember(profile, passages[profile.id], self._store.add(texts, vectors))
-                self._tokens[profile.id] = self._vocabulary.encode(tokens)
+                self._remember(profile, passages[profile.id], self._store.add(texts, vectors[i]))
+                self._tokens[profile.id] = (
+                    tokens[i] if tokens is not None else self._vocabulary.encode(words[i])  # type: ignore[index]
+                )
             self.seq = manifest.seq
             self._neighbours.clear()
             self._corpus = None
             self._lexicon_stale = True
             self.changed = False
         log.info(
-            "loaded snapshot %s: %d profiles at seq %d",
+            "loaded snapshot %s: %d profiles at seq %d%s",
             manifest.snapshot,
             len(profiles),
             manifest.seq,
+            "" if state is not None else " (engine state derived again)",
         )
         return True
 
@@ -584,15 +669,13 @@ class MatchEngine:
         return self._spread(corpus, peers[[int(i) in self._profiles for i in peers]])
 
     @staticmethod
-    def _best_reached(
-        corpus: Corpus, score: np.ndarray, reached: np.ndarray, n: int
-    ) -> np.ndarray:
+    def _best_reached(corpus: Corpus, score: np.ndarray, reached: np.ndarray, n: int) -> np.ndarray:
         """Rows of the n best-scored profiles among those reached (ties by id)."""
         rows = np.flatnonzero(reached)
         return rows[order(score[rows], corpus.ids[rows])[:n]]
 
     @staticmethod
-    def _rows_of(corpus: Corpus, profile_ids: set[int], mask: np.ndarray) -> np.ndarray:
+    def _rows_of(corpus: Corpus, profile_ids: Collection[int], mask: np.ndarray) -> np.ndarray:
         """Corpus rows of these profiles that pass the mask."""
         if not profile_ids:
             return np.zeros(0, dtype=np.int64)
@@ -702,7 +785,7 @@ class MatchEngine:
             offer_sims = (
                 self._store.similarities(store_rows, offers).max(axis=1) if len(offers) else None
             )
-            common = np.zeros(len(ids), dtype=np.float64)
+            common: np.ndarray = np.zeros(len(ids), dtype=np.float64)
             if len(known_ids):
                 is_partner = np.zeros(len(corpus.ids), dtype=bool)
                 is_partner[np.searchsorted(corpus.ids, known_ids)] = True

@@ -4,8 +4,11 @@ restart replays from the snapshot."""
 from __future__ import annotations
 
 import json
+import logging
 import time
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from services.matcher.config import MatcherSettings
@@ -79,6 +82,55 @@ def test_restart_replays_from_the_snapshot(
         assert a.id in ids and d.id in ids
         assert b.id not in ids and c.id not in ids
         assert client.get("/health").json()["details"]["profiles"] == 2
+
+
+def test_restart_scores_as_before_with_or_without_the_saved_engine_state(
+    feed: FakeFeed, start_matcher, settings: MatcherSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A restart restores passages, their vectors and BM25 ids from `engine.npz`: the same
+    results with the same scores. A snapshot without that file (an older one) still loads."""
+    for i in range(6):
+        feed.create(
+            external_id=f"org{i}",
+            description=f"Laser welding lab {i}.\nWe also test sensor {i} for metal parts.",
+            offers=[f"weld inspection {i}"],
+            keywords=["laser", f"topic{i}"],
+        )
+
+    def results(client: TestClient) -> list[tuple[int, float, str]]:
+        body = {"text": LASER + " and sensors", "limit": 100}
+        data = client.post("/match", json=body).json()["data"]
+        return [(r["profile"]["id"], r["score"], r["explanation"]["passage"]["text"]) for r in data]
+
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+        before = results(client)
+    index_dir = settings.resolved_index_dir
+
+    def saved_state() -> Path:
+        manifest = json.loads((index_dir / "manifest.json").read_text())
+        return index_dir / manifest["snapshot"] / "engine.npz"
+
+    assert saved_state().exists()
+    feed.requests.clear()
+    caplog.set_level(logging.INFO, logger="crosslink.matcher.service")
+
+    def loaded() -> str:
+        return next(r.getMessage() for r in caplog.records if "loaded snapshot" in r.getMessage())
+
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+        assert feed.requests[0] == 6  # from the snapshot, nothing re-embedded
+        assert results(client) == before
+    assert "derived again" not in loaded()
+    saved_state().unlink()  # the shutdown wrote a new snapshot
+    caplog.clear()
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+        older = results(client)
+    assert "derived again" in loaded()
+    assert [r[0] for r in older] == [r[0] for r in before]
+    assert all(abs(a[1] - b[1]) < 0.02 for a, b in zip(older, before, strict=True))
 
 
 def test_snapshot_of_another_model_is_rebuilt_from_zero(
