@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -185,6 +186,16 @@ def section_http(
         direct = http.wrk(stack.matcher, "/match", "", fresh8, 8, max(3, args.seconds / 2))
         delays = http.freshness(stack, args.fresh)
         rss = stack.rss_mb("matcher")
+    # The same snapshot in this process: where a match's time goes on the whole set, and the
+    # engine's own ceiling without HTTP (the matcher wrote its snapshot on shutdown).
+    spare = data.needs(records, 3000, seed=33)
+    engine, load_s = full_engine(folder / "matcher", args.backend, settings)
+    steps = indexing.match_profile_ms(engine, spare[:40])
+    cores = os.cpu_count() or 1
+    seconds = max(3, args.seconds / 2)
+    alone = indexing.throughput(engine, spare[40:1000], 1, seconds)
+    side = indexing.throughput(engine, spare[1000:], cores + 1, seconds)
+    del engine
     for load in loads:
         rows += [
             (
@@ -204,6 +215,21 @@ def section_http(
             ),
         ]
     rows += [
+        (
+            f"  in process on this set (no HTTP): one match's time, ms: encode need / "
+            f"rank+explain / JSON (snapshot loaded in {load_s:.0f} s)",
+            "",
+            f"{steps['encode']:.1f} / {steps['rank']:.1f} / {steps['serialise']:.1f}",
+            "",
+            "",
+        ),
+        (
+            f"  in process on this set (no HTTP): matches/s with 1 / {cores + 1} callers",
+            "",
+            f"{fmt(alone)} / {fmt(side)}",
+            "",
+            "",
+        ),
         (
             "  repeated needs (query-vector cache), 8 clients: p50 ms / matches/s",
             "",
@@ -249,6 +275,31 @@ def section_http(
             )
         )
     return rows
+
+
+def full_engine(directory: Path, backend: str, settings: BenchSettings):  # type: ignore[no-untyped-def]
+    """A MatchEngine over the matcher's snapshot, set up as the matcher runs it."""
+    import threadpoolctl
+
+    from services.matcher.config import MatcherSettings
+    from services.matcher.encoder import Encoder
+    from services.matcher.service import MatchEngine
+
+    matcher = MatcherSettings()
+    encoder = Encoder(
+        matcher.model,
+        backend=backend,
+        cache_dir=directory.parent / "models",
+        query_cache=matcher.query_cache,
+    )
+    threadpoolctl.threadpool_limits(limits=matcher.search_threads, user_api="blas")
+    engine = MatchEngine(encoder)
+    started = time.perf_counter()
+    if not engine.load(directory):
+        raise SystemExit(f"no usable matcher snapshot in {directory}")
+    engine.warm()
+    engine.settle()
+    return engine, time.perf_counter() - started
 
 
 def section_quality(args: argparse.Namespace, model: str, settings: BenchSettings) -> list:  # type: ignore[no-untyped-def]

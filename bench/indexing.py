@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -101,6 +102,28 @@ def match_profile_ms(engine: MatchEngine, needs: list[str]) -> dict[str, float]:
         "rank": float(np.median(rank) * 1000),
         "serialise": float(np.median(serialise) * 1000),
     }
+
+
+def throughput(engine: MatchEngine, needs: list[str], threads: int, seconds: float) -> float:
+    """Free-text matches per second in process (no HTTP) with `threads` callers, each taking
+    needs from its own share of `needs` (distinct texts: no query-vector cache hits)."""
+    share = max(1, len(needs) // threads)
+    done = [0] * threads
+    deadline = time.perf_counter() + seconds
+
+    def caller(i: int) -> None:
+        mine = needs[i * share : (i + 1) * share] or needs
+        while time.perf_counter() < deadline:
+            engine.match(MatchRequest(text=mine[done[i] % len(mine)]))
+            done[i] += 1
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=caller, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(done) / (time.perf_counter() - started)
 
 
 def agreement(
