@@ -7,9 +7,11 @@ import threading
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 
 from models.matching import MatchRequest
 from models.profiles import ProfilePublic
+from services.matcher.corpus import Lexicon
 from services.matcher.encoder import Encoder
 from services.matcher.index import FaissIndex
 from services.matcher.ranking import RankingWeights
@@ -115,6 +117,34 @@ def test_bm25_catches_up_off_the_query_path_and_deletes_are_final(encoder: Encod
     after = engine.match(MatchRequest(text="zyxquartz resonator crystals"))
     assert 4 not in [r.profile.id for r in after.data]
     engine.settle()
+
+
+def test_a_failed_background_bm25_rebuild_is_retried_by_the_next_query(
+    encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If building BM25 in the background fails (e.g. out of memory), queries keep the
+    previous lexicon and the next one starts the rebuild again: no word is lost for good."""
+    engine = MatchEngine(encoder, lexicon_inline_below=0)
+    engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
+    engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
+    real = Lexicon.build
+    failures = [MemoryError("no memory for BM25")]
+
+    def flaky(*args: object, **kwargs: object) -> Lexicon:
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Lexicon, "build", staticmethod(flaky))
+    engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
+    engine.match(MatchRequest(text="zyxquartz"))  # starts the rebuild, which fails
+    engine.settle()
+    assert failures == []
+    stale = engine.match(MatchRequest(text="zyxquartz resonator crystals")).data[0]
+    assert stale.explanation.components["lexical"] == 0  # still the old lexicon; retry started
+    engine.settle()
+    fresh = engine.match(MatchRequest(text="zyxquartz resonator crystals")).data[0]
+    assert fresh.profile.id == 4 and fresh.explanation.components["lexical"] > 0
 
 
 def test_partners_of_the_organisations_closest_to_the_need_rank_up(encoder: Encoder) -> None:
