@@ -99,6 +99,22 @@ class Lexicon:
         return float(np.log((len(self.ids) + 1) / (df + 0.5)))
 
 
+Columns = tuple[str, str, str, str, int]
+
+
+def columns_of(profile: ProfilePublic) -> Columns:
+    """A profile's values in the corpus columns (kept per profile, so a rebuild after a write
+    only assembles arrays)."""
+    sectors = "|" + "|".join(profile.sectors) + "|"
+    return (
+        profile.kind.value,
+        profile.country,
+        profile.region or "",
+        sectors,
+        len(profile.partners),
+    )
+
+
 @dataclass
 class Corpus:
     ids: np.ndarray  # int64 profile ids, ascending; row i of every array below
@@ -119,33 +135,37 @@ class Corpus:
     @classmethod
     def build(
         cls,
-        profiles: Sequence[ProfilePublic],
+        columns: dict[int, Columns],
         passage_fields: dict[int, np.ndarray],
         store_rows: dict[int, np.ndarray],
         lexicon: Lexicon,
     ) -> Corpus:
-        """`passage_fields` and `store_rows`: per profile id, one entry per passage."""
-        ordered = sorted(profiles, key=lambda p: p.id)
-        ids = np.array([p.id for p in ordered], dtype=np.int64)
+        """`columns`: each profile's `columns_of`; `passage_fields` and `store_rows`: per
+        profile id, one entry per passage."""
+        ordered = sorted(columns)
+        ids = np.array(ordered, dtype=np.int64)
         empty = np.zeros(0, dtype=np.int64)
-        fields = [passage_fields.get(p.id, empty) for p in ordered]
+        fields = [passage_fields.get(i, empty) for i in ordered]
         counts = np.array([len(f) for f in fields], dtype=np.int64)
         passage_rows = np.repeat(np.arange(len(ordered), dtype=np.int64), counts)
         starts = np.cumsum(counts) - counts
         passage_nos = np.arange(len(passage_rows), dtype=np.int64) - np.repeat(starts, counts)
         passage_ids = (ids[passage_rows] << 8) | passage_nos
+        kinds, countries, regions, sectors, activity = (
+            zip(*(columns[i] for i in ordered), strict=True) if ordered else ((),) * 5
+        )
         return cls(
             ids=ids,
-            kinds=np.array([p.kind.value for p in ordered], dtype=str),
-            countries=np.array([p.country for p in ordered], dtype=str),
-            regions=np.array([p.region or "" for p in ordered], dtype=str),
-            sectors=np.array(["|" + "|".join(p.sectors) + "|" for p in ordered], dtype=str),
-            activity=np.array([len(p.partners) for p in ordered], dtype=np.float64),
+            kinds=np.array(kinds, dtype=str),
+            countries=np.array(countries, dtype=str),
+            regions=np.array(regions, dtype=str),
+            sectors=np.array(sectors, dtype=str),
+            activity=np.array(activity, dtype=np.float64),
             passage_ids=passage_ids,
             passage_rows=passage_rows,
             passage_fields=np.concatenate([*fields, np.zeros(0, dtype=np.int8)]).astype(np.int8),
             passage_store_rows=np.concatenate(
-                [*(store_rows.get(p.id, empty) for p in ordered), empty]
+                [*(store_rows.get(i, empty) for i in ordered), empty]
             ).astype(np.int64),
             passage_starts=starts,
             passage_counts=counts,

@@ -21,9 +21,11 @@ from models.profiles import Change, ChangeOp, ProfilePublic
 from models.reference import nuts2_of
 from services.matcher import explain, snapshot
 from services.matcher.corpus import (
+    Columns,
     Corpus,
     Lexicon,
     Vocabulary,
+    columns_of,
     profile_text,
     shared_tokens,
     tokenize,
@@ -154,6 +156,7 @@ class MatchEngine:
         self._profiles: dict[int, ProfilePublic] = {}
         self._passages: dict[int, list[Passage]] = {}
         self._fields: dict[int, np.ndarray] = {}
+        self._columns: dict[int, Columns] = {}  # corpus column values per profile
         # Passage vectors for scoring candidates, each distinct text once (store.py); each
         # profile holds the rows of its passages.
         self._store = PassageStore(encoder.dimension)
@@ -279,6 +282,7 @@ class MatchEngine:
         self._passages[profile.id] = passages
         self._store_rows[profile.id] = rows
         self._fields[profile.id] = np.array([FIELD_CODES[p.field] for p in passages], dtype=np.int8)
+        self._columns[profile.id] = columns_of(profile)
         if profile.external_id:
             self._by_external[profile.external_id] = profile.id
         for partner in profile.partners:
@@ -289,6 +293,7 @@ class MatchEngine:
         old = self._profiles.pop(profile_id, None)
         self._passages.pop(profile_id, None)
         self._fields.pop(profile_id, None)
+        self._columns.pop(profile_id, None)
         rows = self._store_rows.pop(profile_id, None)
         if rows is not None:
             self._store.release(rows)
@@ -564,7 +569,7 @@ class MatchEngine:
             self._refresh_lexicon()
         if self._corpus is None:
             self._corpus = Corpus.build(
-                list(self._profiles.values()), self._fields, self._store_rows, self._lexicon
+                self._columns, self._fields, self._store_rows, self._lexicon
             )
         elif self._corpus.lexicon is not self._lexicon:
             self._corpus = self._corpus.with_lexicon(self._lexicon)
