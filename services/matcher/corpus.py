@@ -11,7 +11,11 @@ words a few seconds later (near-real-time, as in Lucene's refresh).
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 
 import bm25s
@@ -97,6 +101,33 @@ class Lexicon:
     def idf(self, token_id: int | None) -> float:
         df = int(self.doc_freq[token_id]) if token_id is not None and token_id < self.size else 0
         return float(np.log((len(self.ids) + 1) / (df + 0.5)))
+
+
+_helper: ProcessPoolExecutor | None = None
+_helper_lock = threading.Lock()
+
+
+def build_lexicon(tokens: dict[int, np.ndarray], vocabulary_size: int) -> Lexicon:
+    """`Lexicon.build` as a module-level function (what the helper process runs)."""
+    return Lexicon.build(tokens, vocabulary_size)
+
+
+def build_elsewhere(tokens: dict[int, np.ndarray], vocabulary_size: int) -> Lexicon:
+    """`Lexicon.build` in a helper process (one per server process, started on first use).
+    bm25s indexes in Python for the most part; in a thread it would hold the interpreter
+    lock for seconds while matches wait for it."""
+    global _helper
+    with _helper_lock:
+        if _helper is None:
+            _helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        helper = _helper
+    try:
+        return helper.submit(build_lexicon, tokens, vocabulary_size).result()
+    except BrokenProcessPool:
+        with _helper_lock:  # the helper died (e.g. killed for memory): start a new one next time
+            if _helper is helper:
+                _helper = None
+        raise
 
 
 Columns = tuple[str, str, str, str, int]

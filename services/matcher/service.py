@@ -25,6 +25,7 @@ from services.matcher.corpus import (
     Corpus,
     Lexicon,
     Vocabulary,
+    build_elsewhere,
     columns_of,
     profile_text,
     shared_tokens,
@@ -582,8 +583,10 @@ class MatchEngine:
             thread.join(timeout)
 
     def _refresh_lexicon(self) -> None:
-        """Rebuild BM25 in a background thread (one at a time; it repeats while writes keep
-        coming). Queries meanwhile use the previous lexicon. Call with `_build_lock` held."""
+        """Rebuild BM25 off the query path (one at a time; it repeats while writes keep coming):
+        a thread hands the token ids to a helper process (`build_elsewhere`), so the ~7 s of
+        mostly-Python indexing on the full set does not share the interpreter with the
+        matches. Queries meanwhile use the previous lexicon. Call with `_build_lock` held."""
         if self._rebuilding():
             return
 
@@ -596,7 +599,7 @@ class MatchEngine:
                     self._lexicon_stale = False
                 started = time.perf_counter()
                 try:
-                    lexicon = Lexicon.build(tokens, size)
+                    lexicon = build_elsewhere(tokens, size)
                 except Exception:
                     log.exception("BM25 rebuild failed; the next query retries it")
                     with self._build_lock:

@@ -11,6 +11,7 @@ import pytest
 
 from models.matching import MatchRequest
 from models.profiles import ProfilePublic
+from services.matcher import service
 from services.matcher.corpus import Lexicon
 from services.matcher.encoder import Encoder
 from services.matcher.index import FaissIndex
@@ -127,7 +128,7 @@ def test_a_failed_background_bm25_rebuild_is_retried_by_the_next_query(
     engine = MatchEngine(encoder, lexicon_inline_below=0)
     engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
     engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
-    real = Lexicon.build
+    real = service.build_elsewhere
     failures = [MemoryError("no memory for BM25")]
 
     def flaky(*args: object, **kwargs: object) -> Lexicon:
@@ -135,7 +136,7 @@ def test_a_failed_background_bm25_rebuild_is_retried_by_the_next_query(
             raise failures.pop()
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Lexicon, "build", staticmethod(flaky))
+    monkeypatch.setattr(service, "build_elsewhere", flaky)
     engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
     engine.match(MatchRequest(text="zyxquartz"))  # starts the rebuild, which fails
     engine.settle()
