@@ -125,14 +125,16 @@ def _restore(
 class MatchEngine:
     """Profiles, their passage vectors and the ranking over them.
 
-    Writes (upsert, delete, apply, load) and index reads hold one lock; encoding runs outside it.
+    Writes (upsert, delete, apply, load) hold a write lock; matches and snapshots a read lock, so
+    they run side by side (at most `concurrency` matches at once); encoding runs outside it.
 
     Args:
         encoder: turns passages and queries into normalised vectors.
         index: the vector index (a fresh FaissIndex by default).
         weights: the ranking weights.
         lexicon_inline_below: profile count under which BM25 is rebuilt on the query path;
-            above it, in a background thread while queries use the previous one.
+            above it, in a helper process while queries use the previous one.
+        concurrency: matches computed at once (default: cores + 1).
     """
 
     def __init__(
