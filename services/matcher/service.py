@@ -312,13 +312,10 @@ class MatchEngine:
         """A profile's passage vectors (float32, one row per passage)."""
         return self._store.vectors(self._store_rows[profile_id])
 
-    def neighbours(self, profile: ProfilePublic) -> frozenset[int]:
-        """Known partners, in either direction, that are in the index."""
-        return frozenset(self.neighbour_ids(profile).tolist())
-
     def neighbour_ids(self, profile: ProfilePublic) -> np.ndarray:
-        """`neighbours` as sorted int64 ids; cached per indexed profile until a write touches
-        it or one of its partners (active organisations list thousands of partners)."""
+        """Known partners, in either direction, that are in the index, as sorted int64 ids;
+        cached per indexed profile until a write touches it or one of its partners (active
+        organisations list thousands of partners)."""
         indexed = self._profiles.get(profile.id) is profile
         if indexed and (cached := self._neighbours.get(profile.id)) is not None:
             return cached

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from services.matcher import snapshot
 from services.matcher.config import MatcherSettings
 from services.matcher.encoder import PASSAGE_SCHEME
 from tests.matcher.conftest import FakeFeed, match_ids, wait_for, wait_ready
@@ -124,7 +125,17 @@ def test_restart_scores_as_before_with_or_without_the_saved_engine_state(
         assert feed.requests[0] == 6  # from the snapshot, nothing re-embedded
         assert results(client) == before
     assert "derived again" not in loaded()
-    saved_state().unlink()  # the shutdown wrote a new snapshot
+    # A state that does not fit its profiles (here: a passage count off by one) is not used.
+    state = snapshot.read_state(index_dir, snapshot.read_manifest(index_dir))  # type: ignore[arg-type]
+    assert state is not None
+    state.passage_counts[0] += 1
+    snapshot._write_state(saved_state(), state)
+    caplog.clear()
+    with start_matcher(feed.transport) as client:
+        wait_ready(client)
+        assert results(client) == before
+    assert "derived again" in loaded()
+    saved_state().unlink()  # the shutdowns wrote new snapshots; this one has no state at all
     caplog.clear()
     with start_matcher(feed.transport) as client:
         wait_ready(client)
