@@ -104,7 +104,7 @@ class PassageStore:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         ids = np.ascontiguousarray(np.tile(np.asarray(rows, dtype=np.int64), len(queries)))
         out = np.empty((len(queries), len(rows)), dtype=np.float32)
-        faiss.fvec_inner_products_by_idx(
+        faiss.fvec_inner_products_by_idx(  # type: ignore[attr-defined]
             faiss.swig_ptr(out),
             faiss.swig_ptr(queries),
             faiss.swig_ptr(self._matrix),
