@@ -177,10 +177,15 @@ def section_http(
             raise SystemExit("wrk not found: install it (Debian: apt-get install wrk)")
         base = stack.gateway
         http.wrk(base, "/v1/match", stack.token, warm, 2, 3 if args.smoke else 5)
-        loads = [
-            http.wrk(base, "/v1/match", stack.token, one, 1, args.seconds),
-            http.wrk(base, "/v1/match", stack.token, eight, 8, args.seconds),
-        ]
+        loads = [http.wrk(base, "/v1/match", stack.token, one, 1, args.seconds)]
+        # The services' CPU time over the 8-client run: what one match costs each process.
+        before = stack.cpu_seconds()
+        loads.append(http.wrk(base, "/v1/match", stack.token, eight, 8, args.seconds))
+        after = stack.cpu_seconds()
+        cpu_ms = {
+            name: (after[name] - before[name]) * 1000 / max(1, loads[-1].requests)
+            for name in ("gateway", "matcher", "profiles")
+        }
         cached = http.wrk(base, "/v1/match", stack.token, one[:20], 8, max(3, args.seconds / 3))
         direct1 = http.wrk(stack.matcher, "/match", "", fresh1, 1, max(3, args.seconds / 2))
         direct = http.wrk(stack.matcher, "/match", "", fresh8, 8, max(3, args.seconds / 2))
@@ -214,7 +219,25 @@ def section_http(
                 "≥ 100" if load.clients == 8 else "",
             ),
         ]
+    total_ms = sum(cpu_ms.values())
+    ceiling = cores * 1000 / total_ms if total_ms else 0.0
     rows += [
+        (
+            "  CPU per match under the 8-client load, ms: gateway / matcher / profiles "
+            "(each process' CPU time over the run ÷ matches)",
+            "",
+            " / ".join(f"{cpu_ms[name]:.1f}" for name in ("gateway", "matcher", "profiles")),
+            "",
+            "",
+        ),
+        (
+            f"  → ceiling on {cores} cores: matches/s (cores ÷ CPU per match) / "
+            "p50 floor at 8 closed-loop clients, ms (8 ÷ that rate, Little's law)",
+            "",
+            f"{fmt(ceiling)} / {fmt(8000 / ceiling if ceiling else 0.0)}",
+            "",
+            "",
+        ),
         (
             f"  in process on this set (no HTTP): one match's time, ms: encode need / "
             f"rank+explain / JSON (snapshot loaded in {load_s:.0f} s)",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+import psutil
 
 from services.matcher.index import FaissIndex
 
@@ -22,10 +23,7 @@ NPROBES = (4, 8, 16, 32, 64)
 
 
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return float(psutil.Process().memory_info().rss) / 2**20
 
 
 def synthetic(count: int, rng: np.random.Generator, centers: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+import psutil
 
 log = logging.getLogger("bench.stack")
 HOST = "127.0.0.1"
@@ -151,9 +152,16 @@ class Stack:
         self.wait_healthy("gateway", 120)
 
     def rss_mb(self, service: str) -> float:
-        """Resident memory of a service process (Linux /proc)."""
-        pid = self.procs[service].pid
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        """Resident memory of a service process."""
+        return float(psutil.Process(self.procs[service].pid).memory_info().rss) / 2**20
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each service has used so far, with its live children (the
+        matcher's BM25 helper)."""
+        out = {}
+        for service, proc in self.procs.items():
+            process = psutil.Process(proc.pid)
+            out[service] = sum(
+                sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)]
+            )
+        return out

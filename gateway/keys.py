@@ -53,8 +53,11 @@ def hash_token(token: str) -> str:
 
 def make_engine(url: str) -> Engine:
     """An engine for the key store, with its one table created."""
-    args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = create_engine(url, connect_args=args, pool_pre_ping=True)
+    sqlite = url.startswith("sqlite")
+    args = {"check_same_thread": False} if sqlite else {}
+    # Every request looks its key up: a server connection may have dropped since the last one
+    # (pre-ping), a SQLite file cannot, so it is spared the extra round trip.
+    engine = create_engine(url, connect_args=args, pool_pre_ping=not sqlite)
     SQLModel.metadata.create_all(engine, tables=[ApiKey.__table__])  # type: ignore[attr-defined]
     return engine
 

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -258,16 +258,28 @@ class Encoder:
         lengths = np.array([len(i) for i in ids])
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         ordered = np.argsort(-lengths, kind="stable")
+        cuts: list[np.ndarray] = []
         start = 0
         while start < len(ordered):
             longest = int(lengths[ordered[start]])
             size = max(1, min(MAX_BATCH, TOKEN_BUDGET // max(longest, 1)))
-            batch = ordered[start : start + size]
+            cuts.append(ordered[start : start + size])
+            start += size
+
+        def padded(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            longest = int(lengths[batch[0]])
             input_ids = np.zeros((len(batch), longest), dtype=np.int64)
             mask = np.zeros((len(batch), longest), dtype=np.int64)
             for row, j in enumerate(batch):
                 input_ids[row, : lengths[j]] = ids[j]
                 mask[row, : lengths[j]] = 1
-            out[batch] = self._onnx.embed(input_ids, mask, small=len(texts) <= SMALL_REQUEST)
-            start += size
+            return input_ids, mask
+
+        onnx = self._onnx
+        if len(texts) <= SMALL_REQUEST:  # a query: on the caller's thread
+            vectors: Iterable[np.ndarray] = (onnx.embed(*padded(batch)) for batch in cuts)
+        else:
+            vectors = onnx.embed_many(padded(batch) for batch in cuts)
+        for batch, got in zip(cuts, vectors, strict=True):
+            out[batch] = got
         return out

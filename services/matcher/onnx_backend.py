@@ -4,7 +4,8 @@ sentence-transformers' own `backend="onnx"` needs optimum-onnx, which pins trans
 the version this project uses, so the model is exported here with torch's exporter from the
 bundled weights (never downloaded) and quantised with onnxruntime's `quantize_dynamic`
 (per-channel int8 weights: cosine agreement with fp32 ≈ 0.99). The files are cached under the
-data dir, keyed by the weights' hash, and written atomically so replicas may race safely.
+data dir, keyed by the weights' hash and the export scheme, and written atomically so replicas
+may race safely.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,11 @@ import numpy as np
 log = logging.getLogger("crosslink.matcher.onnx")
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# Names how the graph is exported; a new scheme exports into a new folder. "eager": attention
+# traced as plain matmul + mask + softmax. The default (torch SDPA) exports a NaN-guard
+# (IsNaN + Where) after every softmax, ~16% of a long batch's time: eager passages embed
+# ~10% faster on CORDIS text, with the same vectors (cosine to fp32 unchanged).
+EXPORT_SCHEME = "eager"
 
 
 def _weights_digest(model_dir: Path) -> str:
@@ -95,7 +105,12 @@ def build_model_files(model_dir: Path, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     fp32, quantised = folder / "model.onnx", folder / "model-int8.onnx"
     if not fp32.exists():
-        st_model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        st_model = SentenceTransformer(
+            str(model_dir),
+            device="cpu",
+            local_files_only=True,
+            model_kwargs={"attn_implementation": EXPORT_SCHEME},
+        )
         log.info("exporting %s to ONNX in %s", model_dir, folder)
         _export(st_model, fp32)
     if not quantised.exists():
@@ -106,7 +121,7 @@ def build_model_files(model_dir: Path, folder: Path) -> None:
 def ensure_model_file(model_dir: Path, cache_dir: Path, *, int8: bool) -> Path:
     """The exported (and, with `int8`, quantised) model file, built once and cached. The export
     runs in a child process so the server never holds the exporter's memory."""
-    folder = cache_dir / f"{model_dir.name}-{_weights_digest(model_dir)}"
+    folder = cache_dir / f"{model_dir.name}-{_weights_digest(model_dir)}-{EXPORT_SCHEME}"
     path = folder / ("model-int8.onnx" if int8 else "model.onnx")
     if path.exists():
         return path
@@ -132,37 +147,33 @@ def ensure_model_file(model_dir: Path, cache_dir: Path, *, int8: bool) -> Path:
 class OnnxEmbedder:
     """Mean-pooled, L2-normalised embeddings from an exported model.
 
-    Two sessions over the same file: bulk batches use every core; small requests (queries) run
-    on one thread, so concurrent requests use the cores side by side instead of contending
-    (measured on 2 cores: 7.8 ms per query single-threaded, 16.5 ms with 2 spinning threads).
+    One single-threaded session. A small request (a query) runs on the caller's thread, so
+    concurrent requests use the cores side by side instead of contending (measured on 2 cores:
+    7.8 ms per query single-threaded, 16.5 ms with 2 spinning threads). Bulk batches run on
+    `threads` workers at once, one batch each (ONNX Runtime sessions take concurrent runs):
+    on CORDIS passages 2 workers embed 3-10% more per second than one run on 2 intra-op
+    threads, which synchronise after every operator.
 
     Args:
         path: the .onnx file.
-        threads: intra-op threads for bulk batches (the machine's cores by default).
+        threads: batches embedded at once in bulk (the machine's cores by default).
     """
 
     def __init__(self, path: Path, *, threads: int | None = None) -> None:
-        self._bulk = self._session(path, threads or os.cpu_count() or 1)
-        self._small = self._session(path, 1)
-
-    @staticmethod
-    def _session(path: Path, threads: int) -> Any:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Spinning workers steal the other core from concurrent requests.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.threads = max(1, threads or os.cpu_count() or 1)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
-    def embed(
-        self, input_ids: np.ndarray, attention_mask: np.ndarray, *, small: bool = False
-    ) -> np.ndarray:
+    def embed(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         """One padded batch in, (batch, dimension) normalised float32 vectors out."""
-        session = self._small if small else self._bulk
-        (tokens,) = session.run(
+        (tokens,) = self._session.run(
             None,
             {
                 "input_ids": input_ids,
@@ -174,6 +185,24 @@ class OnnxEmbedder:
         pooled = (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def embed_many(self, batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> Iterator[np.ndarray]:
+        """`embed` for each (input_ids, attention_mask) batch, in order, `threads` batches at
+        a time (a few batches ahead are padded at most, so memory stays bounded)."""
+        if self.threads == 1:
+            yield from (self.embed(ids, mask) for ids, mask in batches)
+            return
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="onnx-bulk")
+        pool = self._pool
+        pending: deque[Future[np.ndarray]] = deque()
+        for ids, mask in batches:
+            pending.append(pool.submit(self.embed, ids, mask))
+            if len(pending) >= 2 * self.threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 if __name__ == "__main__":

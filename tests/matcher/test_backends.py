@@ -3,6 +3,8 @@ to the torch model, and ranking the same texts first; repeated queries come from
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,9 @@ import pytest
 
 from services.matcher.config import default_model
 from services.matcher.encoder import Encoder
+from services.profiles.config import ProfilesSettings
+
+DEMO: Path = ProfilesSettings.model_fields["demo_file"].default  # the committed CORDIS demo set
 
 TEXTS = [
     "Laser welding process monitoring for aluminium car body parts.",
@@ -74,3 +79,22 @@ def test_shared_passages_are_embedded_once() -> None:
     cached.encode([d])  # the cache holds 3: a, the least recently used, is dropped
     cached.encode([b, a])
     assert embedded == [2, 1, 1, 1]
+
+
+def test_bulk_batches_on_parallel_workers_keep_each_text_in_its_row(
+    encoder: Encoder, cache_dir: Path
+) -> None:
+    """A bulk call is cut into length-sorted batches embedded by two workers at once; every
+    vector must come back in its text's row. Real CORDIS paragraphs of every length, more
+    than one batch."""
+    with gzip.open(DEMO, "rt", encoding="utf-8") as fh:
+        descriptions = [json.loads(line)["description"] for line in fh]
+    texts = list(dict.fromkeys(p.strip() for d in descriptions for p in d.splitlines()))
+    texts = [t for t in texts if len(t.split()) >= 5][:300]
+    assert len(texts) == 300
+    bulk = Encoder(default_model(), backend="onnx-int8", cache_dir=cache_dir, threads=2)
+    assert bulk._onnx is not None and bulk._onnx.threads == 2
+    got, reference = bulk.encode(texts), encoder.encode(texts)
+    cosine = got @ reference.T
+    assert (cosine.argmax(axis=1) == np.arange(len(texts))).all()
+    assert np.diag(cosine).min() > 0.95
