@@ -112,6 +112,10 @@ def build_lexicon(tokens: dict[int, np.ndarray], vocabulary_size: int) -> Lexico
     return Lexicon.build(tokens, vocabulary_size)
 
 
+class ShuttingDown(RuntimeError):
+    """The server is exiting, so no helper work is started (not an error worth a traceback)."""
+
+
 def build_elsewhere(tokens: dict[int, np.ndarray], vocabulary_size: int) -> Lexicon:
     """`Lexicon.build` in a helper process (one per server process, started on first use).
     bm25s indexes in Python for the most part; in a thread it would hold the interpreter
@@ -122,7 +126,11 @@ def build_elsewhere(tokens: dict[int, np.ndarray], vocabulary_size: int) -> Lexi
             _helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         helper = _helper
     try:
-        return helper.submit(build_lexicon, tokens, vocabulary_size).result()
+        future = helper.submit(build_lexicon, tokens, vocabulary_size)
+    except RuntimeError as exc:  # submit refuses new work once the interpreter is exiting
+        raise ShuttingDown("the process is exiting: BM25 is not rebuilt") from exc
+    try:
+        return future.result()
     except BrokenProcessPool:
         with _helper_lock:  # the helper died (e.g. killed for memory): start a new one next time
             if _helper is helper:

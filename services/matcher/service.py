@@ -24,6 +24,7 @@ from services.matcher.corpus import (
     Columns,
     Corpus,
     Lexicon,
+    ShuttingDown,
     Vocabulary,
     build_elsewhere,
     columns_of,
@@ -599,8 +600,11 @@ class MatchEngine:
                 started = time.perf_counter()
                 try:
                     lexicon = build_elsewhere(tokens, size)
-                except Exception:
-                    log.exception("BM25 rebuild failed; the next query retries it")
+                except Exception as exc:
+                    if isinstance(exc, ShuttingDown):
+                        log.info("BM25 rebuild skipped: the matcher is shutting down")
+                    else:
+                        log.exception("BM25 rebuild failed; the next query retries it")
                     with self._build_lock:
                         self._lexicon_stale = True
                     return

@@ -3,7 +3,9 @@ filters and removals."""
 
 from __future__ import annotations
 
+import logging
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 
 import numpy as np
@@ -11,7 +13,7 @@ import pytest
 
 from models.matching import MatchRequest
 from models.profiles import ProfilePublic
-from services.matcher import service
+from services.matcher import corpus, service
 from services.matcher.corpus import Lexicon
 from services.matcher.encoder import Encoder
 from services.matcher.index import FaissIndex
@@ -146,6 +148,32 @@ def test_a_failed_background_bm25_rebuild_is_retried_by_the_next_query(
     engine.settle()
     fresh = engine.match(MatchRequest(text="zyxquartz resonator crystals")).data[0]
     assert fresh.profile.id == 4 and fresh.explanation.components["lexical"] > 0
+
+
+def test_a_rebuild_asked_for_while_the_process_exits_is_skipped_without_an_error(
+    encoder: Encoder, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A write that lands while the server shuts down asks for a BM25 rebuild the exiting
+    interpreter refuses to start: that is logged as a skip, not as an error with a traceback,
+    and the lexicon stays marked stale."""
+    engine = MatchEngine(encoder, lexicon_inline_below=0)
+    engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
+    engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
+    exited = ProcessPoolExecutor(1)
+    exited.shutdown()  # refuses new work, as every executor does once the interpreter exits
+    monkeypatch.setattr(corpus, "_helper", exited)
+    engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
+    with caplog.at_level(logging.INFO, logger="crosslink.matcher.service"):
+        first = engine.match(MatchRequest(text="zyxquartz resonator crystals"))
+        engine.settle()
+    assert first.data[0].profile.id == 4  # still found by its vectors
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("skipped" in r.getMessage() for r in caplog.records)
+    monkeypatch.undo()  # the real helper again: the next query catches up
+    engine.match(MatchRequest(text="zyxquartz"))
+    engine.settle()
+    fresh = engine.match(MatchRequest(text="zyxquartz resonator crystals")).data[0]
+    assert fresh.explanation.components["lexical"] > 0
 
 
 def test_partners_of_the_organisations_closest_to_the_need_rank_up(encoder: Encoder) -> None:
