@@ -126,10 +126,12 @@ def build_elsewhere(tokens: dict[int, np.ndarray], vocabulary_size: int) -> Lexi
             _helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         helper = _helper
     try:
-        future = helper.submit(build_lexicon, tokens, vocabulary_size)
-    except RuntimeError as exc:  # submit refuses new work once the interpreter is exiting
-        raise ShuttingDown("the process is exiting: BM25 is not rebuilt") from exc
-    try:
+        try:
+            future = helper.submit(build_lexicon, tokens, vocabulary_size)
+        except BrokenProcessPool:
+            raise
+        except RuntimeError as exc:  # submit refuses new work once the interpreter is exiting
+            raise ShuttingDown("the process is exiting: BM25 is not rebuilt") from exc
         return future.result()
     except BrokenProcessPool:
         with _helper_lock:  # the helper died (e.g. killed for memory): start a new one next time

@@ -4,8 +4,10 @@ filters and removals."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
 import numpy as np
@@ -174,6 +176,33 @@ def test_a_rebuild_asked_for_while_the_process_exits_is_skipped_without_an_error
     engine.settle()
     fresh = engine.match(MatchRequest(text="zyxquartz resonator crystals")).data[0]
     assert fresh.explanation.components["lexical"] > 0
+
+
+def test_a_dead_bm25_helper_process_is_replaced_on_the_next_rebuild(
+    encoder: Encoder, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """If the helper process that builds BM25 dies (e.g. killed for memory), that rebuild
+    fails and is logged; the dead helper is dropped, so the retry starts a new one and the
+    new words count again."""
+    engine = MatchEngine(encoder, lexicon_inline_below=0)
+    engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
+    engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
+    dead = ProcessPoolExecutor(1)
+    with pytest.raises(BrokenProcessPool):
+        dead.submit(os._exit, 1).result()  # its worker process dies: the pool is broken
+    monkeypatch.setattr(corpus, "_helper", dead)
+    engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
+    with caplog.at_level(logging.INFO, logger="crosslink.matcher.service"):
+        engine.match(MatchRequest(text="zyxquartz"))  # starts the rebuild, which fails
+        engine.settle()
+    assert any(r.levelno == logging.ERROR and "BM25" in r.getMessage() for r in caplog.records)
+    assert corpus._helper is None  # dropped: the next rebuild spawns a new helper
+    engine.match(MatchRequest(text="zyxquartz"))  # the retry
+    engine.settle()
+    assert corpus._helper is not None and corpus._helper is not dead
+    fresh = engine.match(MatchRequest(text="zyxquartz resonator crystals")).data[0]
+    assert fresh.profile.id == 4 and fresh.explanation.components["lexical"] > 0
+    corpus._helper.shutdown()
 
 
 def test_partners_of_the_organisations_closest_to_the_need_rank_up(encoder: Encoder) -> None:
