@@ -232,7 +232,7 @@ def section_http(
         ),
         (
             f"  → ceiling on {cores} cores: matches/s (cores ÷ CPU per match) / "
-            "p50 floor at 8 closed-loop clients, ms (8 ÷ that rate, Little's law)",
+            "mean-latency floor at 8 closed-loop clients, ms (8 ÷ that rate, Little's law)",
             "",
             f"{fmt(ceiling)} / {fmt(8000 / ceiling if ceiling else 0.0)}",
             "",
