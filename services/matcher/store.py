@@ -101,8 +101,11 @@ class PassageStore:
         if self._matrix.dtype != np.float32:
             distinct, back = np.unique(rows, return_inverse=True)
             return (self.vectors(distinct) @ queries.T)[back]
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.min() < 0 or rows.max() >= self._used:  # FAISS would read out of bounds
+            raise IndexError(f"passage store rows outside 0..{self._used - 1}")
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        ids = np.ascontiguousarray(np.tile(np.asarray(rows, dtype=np.int64), len(queries)))
+        ids = np.ascontiguousarray(np.tile(rows, len(queries)))
         out = np.empty((len(queries), len(rows)), dtype=np.float32)
         faiss.fvec_inner_products_by_idx(  # type: ignore[attr-defined]
             faiss.swig_ptr(out),

@@ -46,3 +46,6 @@ def test_similarities_match_the_plain_product_and_grow_past_the_first_block(
     got = store.similarities(picked, queries)
     expected = vectors[[0, 0, 7, 7, 499]] @ queries.T
     assert got.shape == (5, 2) and np.allclose(got, expected, atol=2e-3)
+    # a row the store does not hold is an error, never a read past the matrix
+    with pytest.raises(IndexError):
+        store.similarities(np.array([0, 10**6]), queries)
