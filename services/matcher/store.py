@@ -2,9 +2,9 @@
 
 Ranking scores every passage of every candidate (often a thousand candidates and tens of
 thousands of passages); reading them back from an IVF index costs ~4 µs a vector. Here they sit
-in one float16 matrix, and profiles hold row numbers into it. Organisations that share texts
-(CORDIS partners repeat their projects' texts: 292k passages, 59k distinct texts on the full
-set) share rows, so a query multiplies each distinct text once.
+in one matrix, and profiles hold row numbers into it. Organisations that share texts (CORDIS
+partners repeat their projects' texts: 292k passages, 59k distinct texts on the full set)
+share rows, so the matrix holds each distinct text once.
 
 Rows are float32 up to `compact_above` distinct texts (384 MB at 384 dimensions): numpy
 converts float16 at ~1.5 ns a value on this hardware, which made the conversion the largest

@@ -81,19 +81,20 @@ def test_shared_passages_are_embedded_once() -> None:
     assert embedded == [2, 1, 1, 1]
 
 
+@pytest.mark.parametrize("threads", [2, 1])
 def test_bulk_batches_on_parallel_workers_keep_each_text_in_its_row(
-    encoder: Encoder, cache_dir: Path
+    encoder: Encoder, cache_dir: Path, threads: int
 ) -> None:
-    """A bulk call is cut into length-sorted batches embedded by two workers at once; every
-    vector must come back in its text's row. Real CORDIS paragraphs of every length, more
-    than one batch."""
+    """A bulk call is cut into length-sorted batches embedded by two workers at once (or one
+    after the other with one); every vector must come back in its text's row. Real CORDIS
+    paragraphs of every length, more than one batch."""
     with gzip.open(DEMO, "rt", encoding="utf-8") as fh:
         descriptions = [json.loads(line)["description"] for line in fh]
     texts = list(dict.fromkeys(p.strip() for d in descriptions for p in d.splitlines()))
     texts = [t for t in texts if len(t.split()) >= 5][:300]
     assert len(texts) == 300
-    bulk = Encoder(default_model(), backend="onnx-int8", cache_dir=cache_dir, threads=2)
-    assert bulk._onnx is not None and bulk._onnx.threads == 2
+    bulk = Encoder(default_model(), backend="onnx-int8", cache_dir=cache_dir, threads=threads)
+    assert bulk._onnx is not None and bulk._onnx.threads == threads
     got, reference = bulk.encode(texts), encoder.encode(texts)
     cosine = got @ reference.T
     assert (cosine.argmax(axis=1) == np.arange(len(texts))).all()

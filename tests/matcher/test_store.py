@@ -1,5 +1,5 @@
 """The passage store: one row per distinct text, shared by the profiles that repeat it, freed
-when the last one goes, and scored once per query however many candidates share it."""
+when the last one goes; its scores equal the plain product, in float32 and in float16."""
 
 from __future__ import annotations
 
