@@ -1,0 +1,40 @@
+"""The cross-lingual measuring stick: needs in nine languages, example profiles written in eight,
+and the measures of how well a ranker carries a need across languages (see README.md)."""
+
+from eval.multilingual.measure import (
+    LANGUAGES,
+    PERSONAS,
+    ExampleProfile,
+    FindingFigures,
+    LanguageAgreement,
+    MultilingualReport,
+    Need,
+    Ranker,
+    load_needs,
+    load_profiles,
+    measure,
+    measure_agreement,
+    measure_finding,
+    overlap_at,
+    rbo,
+    render_markdown,
+)
+
+__all__ = [
+    "LANGUAGES",
+    "PERSONAS",
+    "ExampleProfile",
+    "FindingFigures",
+    "LanguageAgreement",
+    "MultilingualReport",
+    "Need",
+    "Ranker",
+    "load_needs",
+    "load_profiles",
+    "measure",
+    "measure_agreement",
+    "measure_finding",
+    "overlap_at",
+    "rbo",
+    "render_markdown",
+]
