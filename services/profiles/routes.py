@@ -53,10 +53,14 @@ def create_profile(
 
 @router.post("/profiles/bulk", response_model=ImportResult)
 async def bulk_upsert(request: Request, owner: OwnerDep) -> ImportResult:
-    """Upsert a JSON array or JSON lines (`application/x-ndjson`) by external_id."""
-    records = read_body(await request.body(), request.headers.get("content-type", ""))
+    """Upsert a JSON array or JSON lines (`application/x-ndjson`) by external_id. Each item is
+    read on its own: one that cannot be read is rejected with its line, the others land."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "")
+    max_depth = request.app.state.settings.json_max_depth
 
     def run() -> ImportResult:
+        records = read_body(body, content_type, max_depth=max_depth)
         with Session(request.app.state.engine, expire_on_commit=False) as session:
             return import_records(records, session=session, owner=owner)
 
