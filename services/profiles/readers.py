@@ -209,11 +209,11 @@ def read_body(
     body: bytes, content_type: str, *, max_depth: int = MAX_DEPTH
 ) -> list[tuple[int, Any]]:
     """The bulk endpoint's body: a JSON array, or JSON lines with `application/x-ndjson`."""
+    try:
+        body.decode("utf-8")  # the API's rule: a body is UTF-8 (a file's lines are read alone)
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("the body is not UTF-8 text") from exc
     media = content_type.split(";")[0].strip().lower()
     if media in NDJSON_TYPES:
         return list(read_jsonl(body.split(b"\n"), ReadOptions(max_depth=max_depth)))
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the body is not UTF-8 text") from exc
     return read_array(body, max_depth)
