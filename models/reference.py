@@ -19,6 +19,9 @@ import pycountry
 # NUTS writes Greece as EL and the United Kingdom as UK; ISO 3166-1 says GR and GB.
 NUTS_TO_ISO = {"EL": "GR", "UK": "GB"}
 ISO_TO_NUTS = {v: k for k, v in NUTS_TO_ISO.items()}
+# Codes the EU uses (CORDIS, NUTS tables, IATE) that ISO 3166-1 has not assigned: Kosovo, in the
+# EU's wording "This designation is without prejudice to positions on status".
+EU_COUNTRIES = {"XK": "Kosovo"}
 
 NACE_PATTERN = re.compile(r"^([A-V])?(\d{2}(?:\.\d{1,2})?)?$")
 
@@ -62,9 +65,10 @@ def _nace_sections() -> dict[str, tuple[str, frozenset[str]]]:
 
 
 def normalise_country(code: str) -> str | None:
-    """Return the country in NUTS spelling (GR -> EL, GB -> UK), or None if not ISO 3166-1."""
+    """Return the country in NUTS spelling (GR -> EL, GB -> UK), or None if it is neither an
+    ISO 3166-1 code nor one the EU uses (XK)."""
     code = code.strip().upper()
-    if code in NUTS_TO_ISO:
+    if code in NUTS_TO_ISO or code in EU_COUNTRIES:
         return code
     if pycountry.countries.get(alpha_2=code) is None:
         return None
@@ -72,6 +76,8 @@ def normalise_country(code: str) -> str | None:
 
 
 def country_name(code: str) -> str | None:
+    if code in EU_COUNTRIES:
+        return EU_COUNTRIES[code]
     iso = NUTS_TO_ISO.get(code, code)
     country = pycountry.countries.get(alpha_2=iso)
     return None if country is None else str(country.name)

@@ -29,6 +29,27 @@ class ProfilesSettings(BaseSettings):
     demo_data: bool = Field(
         default=True, description="Load the demo profiles into an empty database"
     )
+    json_max_depth: int = Field(
+        default=32,
+        ge=2,
+        le=500,  # the standard library's parser recurses: stay well below its limit
+        description="Deepest nesting of arrays/objects accepted in one imported or bulk record",
+    )
+    changes_max_bytes: int = Field(
+        default=4_000_000,
+        ge=1,
+        description="About how many bytes of profiles one /changes page holds (at least one "
+        "change per page, however large)",
+    )
+    changes_max_wait: float = Field(
+        default=30.0, ge=0, description="Longest /changes?wait= a request may hold, in seconds"
+    )
+    changes_poll_interval: float = Field(
+        default=1.0,
+        gt=0,
+        description="While a /changes request waits, how often the database is checked for "
+        "changes written by other processes (writes of this process wake it at once)",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from crosslink.errors import InvalidInput
 from models.profiles import ChangeOp, ImportItem, ImportResult, ProfileCreate
 from services.profiles.db import begin_write
+from services.profiles.feed import forget_versions
 from services.profiles.service import (
     apply_fields,
     change_profile,
@@ -131,8 +132,11 @@ def _upsert_together(parsed: Parsed, *, session: Session, owner: str | None) -> 
         else:
             items.append(_done(line, "unchanged", current, external_id))
     session.flush()
+    # A new profile has a new id (AUTOINCREMENT), so only updated ones have entries to drop.
+    updated = [p.id for _, op, p, _ in pending if op is ChangeOp.update and p.id is not None]
+    forget_versions(session=session, profile_ids=updated)
     for line, op, profile, external_id in pending:
-        record_profile_change(session=session, op=op, profile=profile, flush=False)
+        record_profile_change(session=session, op=op, profile=profile, flush=False, compact=False)
         status = "created" if op is ChangeOp.create else "updated"
         items.append(_done(line, status, profile, external_id))
     session.flush()

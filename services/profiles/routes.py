@@ -21,8 +21,9 @@ from models.profiles import (
     ProfileUpdate,
 )
 from services.profiles import feed, service
-from services.profiles.deps import IfMatchDep, OwnerDep, SessionDep
+from services.profiles.deps import IfMatchDep, OwnerDep, SessionDep, SettingsDep
 from services.profiles.importer import import_records
+from services.profiles.longpoll import wait_for_changes
 from services.profiles.readers import read_body
 from services.profiles.tables import Profile
 from services.profiles.validation import find_nul, nul_message
@@ -52,10 +53,14 @@ def create_profile(
 
 @router.post("/profiles/bulk", response_model=ImportResult)
 async def bulk_upsert(request: Request, owner: OwnerDep) -> ImportResult:
-    """Upsert a JSON array or JSON lines (`application/x-ndjson`) by external_id."""
-    records = read_body(await request.body(), request.headers.get("content-type", ""))
+    """Upsert a JSON array or JSON lines (`application/x-ndjson`) by external_id. Each item is
+    read on its own: one that cannot be read is rejected with its line, the others land."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "")
+    max_depth = request.app.state.settings.json_max_depth
 
     def run() -> ImportResult:
+        records = read_body(body, content_type, max_depth=max_depth)
         with Session(request.app.state.engine, expire_on_commit=False) as session:
             return import_records(records, session=session, owner=owner)
 
@@ -143,12 +148,37 @@ def delete_profile(
 
 
 @router.get("/changes", response_model=ChangesPublic)
-def list_changes(
-    session: SessionDep,
+async def list_changes(
+    request: Request,
+    settings: SettingsDep,
     after: Annotated[int, Query(ge=0, le=service.MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            allow_inf_nan=False,
+            description="Seconds to hold the request until a change after `after` exists "
+            "(at most CROSSLINK_CHANGES_MAX_WAIT; 0 answers at once)",
+        ),
+    ] = 0,
 ) -> ChangesPublic:
-    return feed.list_changes(session=session, after=after, limit=limit)
+    """Changes after `after`, in seq order: the latest entry per profile (a delete leaves a
+    tombstone), at most `limit` and about CROSSLINK_CHANGES_MAX_BYTES of profiles per page."""
+
+    def read() -> ChangesPublic:
+        with Session(request.app.state.engine) as session:
+            return feed.list_changes(
+                session=session, after=after, limit=limit, max_bytes=settings.changes_max_bytes
+            )
+
+    return await wait_for_changes(
+        read=read,
+        signal=request.app.state.feed_signal,
+        wait=min(wait, settings.changes_max_wait),
+        poll_interval=settings.changes_poll_interval,
+        disconnected=request.is_disconnected,
+    )
 
 
 @router.get("/health", response_model=Health)

@@ -121,11 +121,18 @@ def change_profile(*, session: Session, profile: Profile, fields: dict[str, Any]
 
 
 def record_profile_change(
-    *, session: Session, op: ChangeOp, profile: Profile, flush: bool = True
+    *, session: Session, op: ChangeOp, profile: Profile, flush: bool = True, compact: bool = True
 ) -> None:
     assert profile.id is not None
     snapshot = to_public(profile)
-    record_change(session=session, op=op, profile_id=profile.id, snapshot=snapshot, flush=flush)
+    record_change(
+        session=session,
+        op=op,
+        profile_id=profile.id,
+        snapshot=snapshot,
+        flush=flush,
+        compact=compact,
+    )
 
 
 def check_owner(profile: Profile, owner: str | None) -> None:

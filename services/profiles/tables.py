@@ -18,6 +18,10 @@ def utcnow() -> datetime:
 
 
 class Profile(SQLModel, table=True):
+    # AUTOINCREMENT: SQLite would otherwise hand a deleted profile's id (the highest) to the next
+    # profile, and a link to the deleted one would silently point at another hub's profile.
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int | None = Field(default=None, primary_key=True)
     external_id: str | None = Field(default=None, unique=True, index=True, max_length=200)
     name: str = Field(max_length=300)
@@ -46,10 +50,12 @@ class Profile(SQLModel, table=True):
 
 class ProfileChange(SQLModel, table=True):
     __tablename__ = "profile_change"
+    __table_args__ = {"sqlite_autoincrement": True}  # a seq is never handed out twice
 
     seq: int | None = Field(default=None, primary_key=True)
     op: str = Field(max_length=10)
     profile_id: int = Field(index=True)
-    # Public fields only (never contact); null for a delete (tombstone).
+    # Public fields only (never contact); null for a delete (tombstone). Only the latest entry
+    # per profile is kept (feed.record_change compacts the older ones away).
     profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
