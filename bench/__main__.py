@@ -37,7 +37,7 @@ def section_indexing(
     args: argparse.Namespace, records: list, model: str, cache
 ) -> tuple[list, float]:  # type: ignore[no-untyped-def]
     """The rows, and the naive build's profiles/s (the full-set row compares against it)."""
-    from services.matcher.encoder import Encoder
+    from services.matcher.embedding import Encoder
 
     sample = random.Random(3).sample(records, min(args.index_profiles, len(records)))
     profiles = indexing.public(sample)
@@ -305,8 +305,8 @@ def full_engine(directory: Path, backend: str, settings: BenchSettings):  # type
     import threadpoolctl
 
     from services.matcher.config import MatcherSettings
-    from services.matcher.encoder import Encoder
-    from services.matcher.service import MatchEngine
+    from services.matcher.embedding import Encoder
+    from services.matcher.ranking import MatchEngine
 
     matcher = MatcherSettings()
     encoder = Encoder(

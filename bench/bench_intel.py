@@ -27,10 +27,10 @@ import numpy as np
 from models.profiles import Kind, ProfilePublic
 from services.matcher import intel, snapshot
 from services.matcher.config import default_model
-from services.matcher.corpus import tokenize
-from services.matcher.encoder import Encoder
+from services.matcher.text import tokenize
+from services.matcher.embedding import Encoder
 from services.matcher.fields import Landscapes
-from services.matcher.service import MatchEngine
+from services.matcher.ranking import MatchEngine
 from services.profiles.cordis import build_profiles
 
 CORDIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw" / "cordis-horizon-europe"

@@ -16,9 +16,9 @@ import numpy as np
 
 from models.matching import MatchRequest
 from models.profiles import ProfilePublic
-from services.matcher.corpus import profile_text
-from services.matcher.encoder import Encoder
-from services.matcher.service import MatchEngine
+from services.matcher.text import profile_text
+from services.matcher.embedding import Encoder
+from services.matcher.ranking import MatchEngine
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from eval.config import EvalSettings
 from eval.dataset import build_split
 from eval.engine import build_engine, engine_ranker, public_profiles
 from eval.runner import SETTINGS, evaluate
-from services.matcher.onnx_backend import OnnxEmbedder, ensure_model_file
+from services.matcher.embedding.onnx import OnnxEmbedder, ensure_model_file
 from services.profiles.cordis import load_cordis
 
 

@@ -76,8 +76,8 @@ def run(count: int, model_cache: Path | None) -> dict[str, object]:
     build_s = time.perf_counter() - started
     faiss.omp_set_num_threads(1)
     # The matcher also keeps every distinct passage text's vector for scoring candidates
-    # (services/matcher/store.py); synthetic vectors are all distinct, the worst case.
-    from services.matcher.store import PassageStore
+    # (services/matcher/index/store.py); synthetic vectors are all distinct, the worst case.
+    from services.matcher.index import PassageStore
 
     before = rss_mb()
     store = PassageStore(DIMENSION)
@@ -98,7 +98,7 @@ def run(count: int, model_cache: Path | None) -> dict[str, object]:
     encoder_rss = 0.0
     if model_cache is not None:
         from services.matcher.config import default_model
-        from services.matcher.encoder import Encoder
+        from services.matcher.embedding import Encoder
 
         before = rss_mb()
         Encoder(default_model(), backend="onnx-int8", cache_dir=model_cache)

@@ -10,7 +10,7 @@ from eval.runner import DEPTH, Ranker
 from models.matching import MatchRequest
 from models.profiles import ProfilePublic
 from services.matcher.ranking import RankingWeights
-from services.matcher.service import MatchEngine
+from services.matcher.ranking import MatchEngine
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 

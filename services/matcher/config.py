@@ -61,7 +61,36 @@ class MatcherSettings(BaseSettings):
         gt=0,
         validation_alias=AliasChoices("snapshot_interval", "CROSSLINK_MATCHER_SNAPSHOT_INTERVAL"),
     )
+    feed_max_backoff: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait between retries of an unavailable change feed (seconds)",
+        validation_alias=AliasChoices("feed_max_backoff", "CROSSLINK_MATCHER_FEED_MAX_BACKOFF"),
+    )
     upstream_timeout: float = Field(default=10.0, gt=0)
+    encoder_batch_size: int = Field(default=64, ge=1, description="Passages per torch forward")
+    # The vector index: exact while small, IVF+SQ8 past the threshold (docs/BENCHMARKS.md).
+    faiss_ivf_threshold: int = Field(
+        default=100_000, ge=0, description="Vectors above which the index turns IVF+SQ8 (0: never)"
+    )
+    faiss_nprobe: int = Field(default=16, ge=1, description="IVF lists scanned per search")
+    faiss_exact_below: int = Field(
+        default=20_000, ge=0, description="Allowed ids up to which an IVF search stays exact"
+    )
+    bm25_inline_below: int = Field(
+        default=2_000,
+        ge=0,
+        description="Profiles below which BM25 is rebuilt on the query path (else in a helper)",
+    )
+    passage_store_compact_above: int = Field(
+        default=262_144, ge=1, description="Distinct passage texts past which vectors are float16"
+    )
+    intel_settle: float = Field(
+        default=1.0, ge=0, description="Seconds without writes before intelligence is recomputed"
+    )
+    intel_poll_interval: float = Field(
+        default=0.25, gt=0, description="Seconds between checks whether intelligence is stale"
+    )
 
     @property
     def model_cache_dir(self) -> Path:

@@ -15,12 +15,12 @@ import pytest
 
 from models.matching import MatchRequest
 from models.profiles import ProfilePublic
-from services.matcher import corpus, service
-from services.matcher.corpus import Lexicon
-from services.matcher.encoder import Encoder
+from services.matcher.index import lexicon
+from services.matcher.index import Lexicon
+from services.matcher.embedding import Encoder
 from services.matcher.index import FaissIndex
 from services.matcher.ranking import RankingWeights
-from services.matcher.service import MatchEngine
+from services.matcher.ranking import MatchEngine
 
 LONG = " ".join(f"Topic{i} research on sensor number {i}." for i in range(200))
 
@@ -132,7 +132,7 @@ def test_a_failed_background_bm25_rebuild_is_retried_by_the_next_query(
     engine = MatchEngine(encoder, lexicon_inline_below=0)
     engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
     engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
-    real = service.build_elsewhere
+    real = lexicon.build_elsewhere
     failures = [MemoryError("no memory for BM25")]
 
     def flaky(*args: object, **kwargs: object) -> Lexicon:
@@ -140,7 +140,7 @@ def test_a_failed_background_bm25_rebuild_is_retried_by_the_next_query(
             raise failures.pop()
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service, "build_elsewhere", flaky)
+    monkeypatch.setattr(lexicon, "build_elsewhere", flaky)
     engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
     engine.match(MatchRequest(text="zyxquartz"))  # starts the rebuild, which fails
     engine.settle()
@@ -163,9 +163,9 @@ def test_a_rebuild_asked_for_while_the_process_exits_is_skipped_without_an_error
     engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
     exited = ProcessPoolExecutor(1)
     exited.shutdown()  # refuses new work, as every executor does once the interpreter exits
-    monkeypatch.setattr(corpus, "_helper", exited)
+    monkeypatch.setattr(lexicon, "_helper", exited)
     engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
-    with caplog.at_level(logging.INFO, logger="crosslink.matcher.service"):
+    with caplog.at_level(logging.INFO, logger="crosslink.matcher.lexicon"):
         first = engine.match(MatchRequest(text="zyxquartz resonator crystals"))
         engine.settle()
     assert first.data[0].profile.id == 4  # still found by its vectors
@@ -190,19 +190,19 @@ def test_a_dead_bm25_helper_process_is_replaced_on_the_next_rebuild(
     dead = ProcessPoolExecutor(1)
     with pytest.raises(BrokenProcessPool):
         dead.submit(os._exit, 1).result()  # its worker process dies: the pool is broken
-    monkeypatch.setattr(corpus, "_helper", dead)
+    monkeypatch.setattr(lexicon, "_helper", dead)
     engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
-    with caplog.at_level(logging.INFO, logger="crosslink.matcher.service"):
+    with caplog.at_level(logging.INFO, logger="crosslink.matcher.lexicon"):
         engine.match(MatchRequest(text="zyxquartz"))  # starts the rebuild, which fails
         engine.settle()
     assert any(r.levelno == logging.ERROR and "BM25" in r.getMessage() for r in caplog.records)
-    assert corpus._helper is None  # dropped: the next rebuild spawns a new helper
+    assert lexicon._helper is None  # dropped: the next rebuild spawns a new helper
     engine.match(MatchRequest(text="zyxquartz"))  # the retry
     engine.settle()
-    assert corpus._helper is not None and corpus._helper is not dead
+    assert lexicon._helper is not None and lexicon._helper is not dead
     fresh = engine.match(MatchRequest(text="zyxquartz resonator crystals")).data[0]
     assert fresh.profile.id == 4 and fresh.explanation.components["lexical"] > 0
-    corpus._helper.shutdown()
+    lexicon._helper.shutdown()
 
 
 def test_partners_of_the_organisations_closest_to_the_need_rank_up(encoder: Encoder) -> None:

@@ -1,8 +1,8 @@
 """The vector index: a small interface and its FAISS implementation.
 
-Ids are int64; the matcher gives each passage the id `profile_id << 8 | passage_no`, so a
-profile's passages are found and removed together. Inner product on L2-normalised vectors is
-cosine similarity. Writes and searches are serialised by the caller (`MatchEngine`'s lock).
+Ids are int64 passage ids (`index.ids`), so a profile's passages are found and removed
+together. Inner product on L2-normalised vectors is
+cosine similarity. Writes and searches are serialised by the caller (`ProfileIndex`'s lock).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import faiss
 import numpy as np
+
+__all__ = ["FaissIndex", "FrozenIndex", "VectorIndex", "ivf_lists"]
 
 
 class VectorIndex(Protocol):
@@ -67,6 +69,15 @@ class FaissIndex:
         self.nprobe = nprobe
         self.exact_below = exact_below
         self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+    def emptied(self) -> FaissIndex:
+        """A new, empty index with the same settings."""
+        return FaissIndex(
+            self.dimension,
+            ivf_threshold=self.ivf_threshold,
+            nprobe=self.nprobe,
+            exact_below=self.exact_below,
+        )
 
     @property
     def is_ivf(self) -> bool:
@@ -155,16 +166,8 @@ class FaissIndex:
         return self._index.reconstruct_batch(ids)
 
     def save(self, path: Path) -> None:
-        """Write atomically: a temporary file in the same directory, then a rename."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        os.close(fd)
-        try:
-            faiss.write_index(self._index, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        """Write atomically (see `FrozenIndex.save`)."""
+        self.frozen().save(path)
 
     def frozen(self) -> FrozenIndex:
         """A serialised copy (a memory copy, fast): snapshots write it without holding up

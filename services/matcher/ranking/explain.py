@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 
-from models.matching import Explanation, MatchedPassage
+import numpy as np
+
+from models.matching import Explanation, MatchedPassage, MatchResult
 from models.profiles import ProfilePublic
 from models.reference import nuts2_of
-from services.matcher.corpus import profile_text, tokenize
-from services.matcher.encoder import Passage
+from services.matcher.ranking.query import Query
+from services.matcher.ranking.signals import Scored
+from services.matcher.text import Passage, profile_text, shared_tokens, tokenize
+
+__all__ = ["explain", "reasons", "results", "shared_sectors", "shared_terms"]
 
 MAX_TERMS = 8
 SNIPPET = 120
@@ -118,3 +123,45 @@ def explain(
             topical_partners=topical_partners,
         ),
     )
+
+
+def results(
+    scored: Scored,
+    scores: np.ndarray,
+    page: np.ndarray,
+    query: Query,
+    seeker: ProfilePublic | None,
+    wanted: list[str],
+) -> list[MatchResult]:
+    """The results at `page` (candidate positions, best first), each with its explanation:
+    its best passage and the query part it is closest to, shared terms and sectors."""
+    out = []
+    for j in page:
+        start, count = scored.starts[j], scored.counts[j]
+        local = int(np.argmax(scored.best_sim[start : start + count]))
+        part = int(scored.best_part[start + local])
+        candidate = scored.candidates[j]
+        out.append(
+            MatchResult(
+                profile=candidate,
+                score=round(float(scores[j]), 6),
+                explanation=explain(
+                    candidate=candidate,
+                    passage=scored.passages[j][local],
+                    query_part=query.parts[part],
+                    part_is_need=bool(query.is_need[part]),
+                    components={k: float(v[j]) for k, v in scored.components.items()},
+                    terms=shared_terms(
+                        scored.tokens,
+                        candidate,
+                        lambda t: scored.corpus.lexicon.idf(scored.query_ids.get(t)),
+                        shared_tokens(scored.query_ids, scored.candidate_tokens[j]),
+                    ),
+                    sectors=shared_sectors(candidate, wanted),
+                    common_partners=int(scored.common[j]),
+                    seeker=seeker,
+                    topical_partners=int(scored.topical_partners[j]),
+                ),
+            )
+        )
+    return out
