@@ -28,8 +28,7 @@ from eval.config import EvalSettings
 from eval.dataset import Split, build_split
 from eval.engine import build_engine, public_profiles
 from models.matching import MatchFilters
-from services.matcher.ranking import RankingWeights, order
-from services.matcher.ranking import MatchEngine
+from services.matcher.ranking import MatchEngine, RankingWeights, order
 from services.matcher.ranking import Query as EngineQuery
 from services.profiles.cordis import load_cordis
 

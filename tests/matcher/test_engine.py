@@ -15,12 +15,9 @@ import pytest
 
 from models.matching import MatchRequest
 from models.profiles import ProfilePublic
-from services.matcher.index import lexicon
-from services.matcher.index import Lexicon
 from services.matcher.embedding import Encoder
-from services.matcher.index import FaissIndex
-from services.matcher.ranking import RankingWeights
-from services.matcher.ranking import MatchEngine
+from services.matcher.index import FaissIndex, Lexicon, ProfileIndex, lexicon
+from services.matcher.ranking import MatchEngine, RankingWeights
 
 LONG = " ".join(f"Topic{i} research on sensor number {i}." for i in range(200))
 
@@ -107,7 +104,7 @@ def test_bm25_catches_up_off_the_query_path_and_deletes_are_final(encoder: Encod
     """Above `lexicon_inline_below` profiles BM25 is rebuilt in the background: a query right
     after a write is answered at once (the new profile by its vectors), its words count once
     the rebuild lands, and a deleted profile is never returned, even from a stale lexicon."""
-    engine = MatchEngine(encoder, lexicon_inline_below=0)
+    engine = MatchEngine(encoder, profiles=ProfileIndex(encoder, lexicon_inline_below=0))
     engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
     engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
     engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
@@ -129,7 +126,7 @@ def test_a_failed_background_bm25_rebuild_is_retried_by_the_next_query(
 ) -> None:
     """If building BM25 in the background fails (e.g. out of memory), queries keep the
     previous lexicon and the next one starts the rebuild again: no word is lost for good."""
-    engine = MatchEngine(encoder, lexicon_inline_below=0)
+    engine = MatchEngine(encoder, profiles=ProfileIndex(encoder, lexicon_inline_below=0))
     engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
     engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
     real = lexicon.build_elsewhere
@@ -158,7 +155,7 @@ def test_a_rebuild_asked_for_while_the_process_exits_is_skipped_without_an_error
     """A write that lands while the server shuts down asks for a BM25 rebuild the exiting
     interpreter refuses to start: that is logged as a skip, not as an error with a traceback,
     and the lexicon stays marked stale."""
-    engine = MatchEngine(encoder, lexicon_inline_below=0)
+    engine = MatchEngine(encoder, profiles=ProfileIndex(encoder, lexicon_inline_below=0))
     engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
     engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
     exited = ProcessPoolExecutor(1)
@@ -184,7 +181,7 @@ def test_a_dead_bm25_helper_process_is_replaced_on_the_next_rebuild(
     """If the helper process that builds BM25 dies (e.g. killed for memory), that rebuild
     fails and is logged; the dead helper is dropped, so the retry starts a new one and the
     new words count again."""
-    engine = MatchEngine(encoder, lexicon_inline_below=0)
+    engine = MatchEngine(encoder, profiles=ProfileIndex(encoder, lexicon_inline_below=0))
     engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
     engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
     dead = ProcessPoolExecutor(1)

@@ -399,3 +399,30 @@ def test_an_empty_matcher_has_no_fields_and_empty_views(start_matcher: Any, feed
         assert bridges.pop("computed_at")
         assert bridges == {"data": [], "count": 0, "field_pairs": []}
         assert client.get("/clusters/1/potential").status_code == 404
+
+
+def test_intel_answers_not_ready_until_its_first_computation(
+    start_matcher: Any, feed: FakeFeed
+) -> None:
+    """Caught up with the feed, but the background computation has not run yet (it is polled
+    once an hour here): every intelligence route answers 503 with the standard error body."""
+    feed.create(external_id="lasertec", partners=[], **ORGS["lasertec"])
+    with start_matcher(feed.transport, intel_poll_interval=3600) as client:
+        wait_ready(client)
+        for url in ("/fields", "/map/competences", "/bridges", "/clusters/1/potential"):
+            response = client.get(url)
+            assert response.status_code == 503, url
+            error = response.json()["error"]
+            assert error["code"] == "not_ready" and "computed" in error["message"]
+        assert client.get("/health").status_code == 200  # matching itself is ready
+
+
+def test_intel_is_served_from_the_background_with_when_it_was_computed(world: Any) -> None:
+    client, _, _ = world
+    bodies = [
+        get(client, "/fields"),
+        get(client, "/map/competences"),
+        get(client, "/bridges"),
+    ]
+    stamps = {b["computed_at"] for b in bodies}
+    assert len(stamps) == 1 and None not in stamps  # one computation serves every view

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from services.matcher.index import snapshot
 from services.matcher.config import MatcherSettings
+from services.matcher.index import snapshot
 from services.matcher.text import PASSAGE_SCHEME
 from tests.matcher.conftest import FakeFeed, match_ids, wait_for, wait_ready
 

@@ -15,7 +15,10 @@ from typing import Any, Protocol
 import faiss
 import numpy as np
 
-__all__ = ["FaissIndex", "FrozenIndex", "VectorIndex", "ivf_lists"]
+__all__ = ["FaissIndex", "FrozenIndex", "Hits", "VectorIndex", "ivf_lists"]
+
+Ids = np.ndarray | None  # int64 passage ids, or none given
+Hits = tuple[np.ndarray, np.ndarray]  # (scores, ids), one row per query; missing hits: id -1
 
 
 class VectorIndex(Protocol):
@@ -26,13 +29,8 @@ class VectorIndex(Protocol):
     def remove(self, ids: np.ndarray) -> int: ...
 
     def search(
-        self,
-        vectors: np.ndarray,
-        k: int,
-        allowed: np.ndarray | None = None,
-        *,
-        excluded: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]: ...
+        self, vectors: np.ndarray, k: int, allowed: Ids = None, *, excluded: Ids = None
+    ) -> Hits: ...
 
     def vectors(self, ids: np.ndarray) -> np.ndarray: ...
 
@@ -114,13 +112,8 @@ class FaissIndex:
         return int(self._index.remove_ids(selector))
 
     def search(
-        self,
-        vectors: np.ndarray,
-        k: int,
-        allowed: np.ndarray | None = None,
-        *,
-        excluded: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self, vectors: np.ndarray, k: int, allowed: Ids = None, *, excluded: Ids = None
+    ) -> Hits:
         """Top-k (scores, ids) per query row; with `allowed`, only those ids are considered, with
         `excluded`, all but those (the filter applies before the cut; pass whichever is
         shorter: the selector is built per search). Missing hits have id -1."""

@@ -3,7 +3,7 @@ combine them, the explanations, and the `MatchEngine` that composes them."""
 
 from services.matcher.ranking.engine import MatchEngine
 from services.matcher.ranking.query import Query
-from services.matcher.ranking.signals import Scored
+from services.matcher.ranking.scored import Scored
 from services.matcher.ranking.weights import RankingWeights, order
 
 __all__ = ["MatchEngine", "Query", "RankingWeights", "Scored", "order"]

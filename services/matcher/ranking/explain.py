@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -10,10 +11,10 @@ from models.matching import Explanation, MatchedPassage, MatchResult
 from models.profiles import ProfilePublic
 from models.reference import nuts2_of
 from services.matcher.ranking.query import Query
-from services.matcher.ranking.signals import Scored
+from services.matcher.ranking.scored import Scored
 from services.matcher.text import Passage, profile_text, shared_tokens, tokenize
 
-__all__ = ["explain", "reasons", "results", "shared_sectors", "shared_terms"]
+__all__ = ["Evidence", "explain", "reasons", "results", "shared_sectors", "shared_terms"]
 
 MAX_TERMS = 8
 SNIPPET = 120
@@ -41,19 +42,25 @@ def _snippet(text: str) -> str:
     return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
 
 
-def reasons(
-    *,
-    candidate: ProfilePublic,
-    passage: Passage,
-    query_part: str,
-    part_is_need: bool,
-    components: dict[str, float],
-    terms: list[str],
-    sectors: list[str],
-    common_partners: int,
-    seeker: ProfilePublic | None,
-    topical_partners: int = 0,
-) -> list[str]:
+@dataclass(frozen=True)
+class Evidence:
+    """What one result is explained from."""
+
+    candidate: ProfilePublic
+    passage: Passage  # its passage closest to the query ...
+    query_part: str  # ... and the part of the query it is closest to
+    part_is_need: bool
+    components: dict[str, float]
+    terms: list[str]
+    sectors: list[str]
+    common_partners: int
+    seeker: ProfilePublic | None
+    topical_partners: int = 0
+
+
+def reasons(e: Evidence) -> list[str]:
+    """The plain-language reasons, strongest first."""
+    candidate, passage, components, seeker = e.candidate, e.passage, e.components, e.seeker
     what = {
         "offer": "offers",
         "need": "also needs",
@@ -61,24 +68,26 @@ def reasons(
         "description": "describes",
         "name": "is named",
     }[passage.field]
-    yours = "your need" if part_is_need else "your description"
+    yours = "your need" if e.part_is_need else "your description"
     if components.get("semantic", 0.0) >= CLOSE:
-        out = [f'It {what} "{_snippet(passage.text)}", close to {yours} "{_snippet(query_part)}".']
+        out = [
+            f'It {what} "{_snippet(passage.text)}", close to {yours} "{_snippet(e.query_part)}".'
+        ]
     else:
         out = [f'Its closest passage is "{_snippet(passage.text)}" (a weak semantic match).']
-    if terms:
-        out.append("Shared terms: " + ", ".join(terms[:5]) + ".")
-    if sectors:
-        out.append("Works in the sectors " + ", ".join(sectors) + ".")
+    if e.terms:
+        out.append("Shared terms: " + ", ".join(e.terms[:5]) + ".")
+    if e.sectors:
+        out.append("Works in the sectors " + ", ".join(e.sectors) + ".")
     if components.get("reciprocal", 0.0) >= 0.5 and seeker is not None:
         out.append("It needs something you offer, so the partnership can go both ways.")
     if components.get("known", 0.0) > 0:
         out.append("You have worked together before.")
-    if common_partners:
-        out.append(f"It has worked with {common_partners} of your partners.")
-    if topical_partners:
-        many = "organisations" if topical_partners != 1 else "organisation"
-        out.append(f"It has worked with {topical_partners} {many} close to your need.")
+    if e.common_partners:
+        out.append(f"It has worked with {e.common_partners} of your partners.")
+    if e.topical_partners:
+        many = "organisations" if e.topical_partners != 1 else "organisation"
+        out.append(f"It has worked with {e.topical_partners} {many} close to your need.")
     if candidate.partners:
         n = len(candidate.partners)
         out.append(f"It has {n} known partner{'s' if n != 1 else ''}.")
@@ -90,38 +99,15 @@ def reasons(
     return out
 
 
-def explain(
-    *,
-    candidate: ProfilePublic,
-    passage: Passage,
-    query_part: str,
-    part_is_need: bool,
-    components: dict[str, float],
-    terms: list[str],
-    sectors: list[str],
-    common_partners: int,
-    seeker: ProfilePublic | None,
-    topical_partners: int = 0,
-) -> Explanation:
+def explain(e: Evidence) -> Explanation:
     """The explanation attached to one result."""
     return Explanation(
-        passage=MatchedPassage(field=passage.field, index=passage.index, text=passage.text),
-        query_part=query_part,
-        shared_terms=terms,
-        shared_sectors=sectors,
-        components={k: round(float(v), 6) for k, v in components.items()},
-        reasons=reasons(
-            candidate=candidate,
-            passage=passage,
-            query_part=query_part,
-            part_is_need=part_is_need,
-            components=components,
-            terms=terms,
-            sectors=sectors,
-            common_partners=common_partners,
-            seeker=seeker,
-            topical_partners=topical_partners,
-        ),
+        passage=MatchedPassage(field=e.passage.field, index=e.passage.index, text=e.passage.text),
+        query_part=e.query_part,
+        shared_terms=e.terms,
+        shared_sectors=e.sectors,
+        components={k: round(float(v), 6) for k, v in e.components.items()},
+        reasons=reasons(e),
     )
 
 
@@ -135,32 +121,35 @@ def results(
 ) -> list[MatchResult]:
     """The results at `page` (candidate positions, best first), each with its explanation:
     its best passage and the query part it is closest to, shared terms and sectors."""
+    found, corpus = scored.found, scored.pool.corpus
     out = []
     for j in page:
-        start, count = scored.starts[j], scored.counts[j]
+        start, count = found.starts[j], found.counts[j]
         local = int(np.argmax(scored.best_sim[start : start + count]))
         part = int(scored.best_part[start + local])
-        candidate = scored.candidates[j]
+        candidate = found.candidates[j]
         out.append(
             MatchResult(
                 profile=candidate,
                 score=round(float(scores[j]), 6),
                 explanation=explain(
-                    candidate=candidate,
-                    passage=scored.passages[j][local],
-                    query_part=query.parts[part],
-                    part_is_need=bool(query.is_need[part]),
-                    components={k: float(v[j]) for k, v in scored.components.items()},
-                    terms=shared_terms(
-                        scored.tokens,
-                        candidate,
-                        lambda t: scored.corpus.lexicon.idf(scored.query_ids.get(t)),
-                        shared_tokens(scored.query_ids, scored.candidate_tokens[j]),
-                    ),
-                    sectors=shared_sectors(candidate, wanted),
-                    common_partners=int(scored.common[j]),
-                    seeker=seeker,
-                    topical_partners=int(scored.topical_partners[j]),
+                    Evidence(
+                        candidate=candidate,
+                        passage=found.passages[j][local],
+                        query_part=query.parts[part],
+                        part_is_need=bool(query.is_need[part]),
+                        components={k: float(v[j]) for k, v in scored.components.items()},
+                        terms=shared_terms(
+                            scored.tokens,
+                            candidate,
+                            lambda t: corpus.lexicon.idf(scored.query_ids.get(t)),
+                            shared_tokens(scored.query_ids, found.candidate_tokens[j]),
+                        ),
+                        sectors=shared_sectors(candidate, wanted),
+                        common_partners=int(found.common[j]),
+                        seeker=seeker,
+                        topical_partners=int(found.raw["topical_partners"][j]),
+                    )
                 ),
             )
         )

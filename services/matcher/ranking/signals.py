@@ -5,6 +5,7 @@ peers of the profiles closest to the need, common partners) and the per-candidat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,9 +15,11 @@ from services.matcher.ranking.search import best_profiles, search
 from services.matcher.ranking.weights import RankingWeights, log_scaled, passage_weights, scaled
 from services.matcher.text import FIELD_CODES, Passage
 
+if TYPE_CHECKING:
+    from services.matcher.ranking.candidates import Pool
+
 __all__ = [
     "Features",
-    "Scored",
     "common_partners",
     "components",
     "features",
@@ -139,17 +142,13 @@ class Features:
 def features(
     view: ProfileView,
     weights: RankingWeights,
-    corpus: Corpus,
-    rows: np.ndarray,
+    pool: Pool,
     query: np.ndarray,
     seeker: ProfilePublic | None,
-    known_ids: np.ndarray,
-    lexical_all: np.ndarray,
-    graph: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> Features:
-    """Read the candidates at `rows` (call with the read lock held). `graph`: trust and peer
-    scores and peer counts per corpus row."""
-    trust_all, peer_all, peers_all = graph
+    """Read the candidates of `pool` (call with the read lock held)."""
+    corpus, rows, known_ids, lexical_all = pool.corpus, pool.rows, pool.known_ids, pool.lexical_all
+    trust_all, peer_all, peers_all = pool.graph
     ids = corpus.ids[rows]
     id_list = ids.tolist()  # plain ints: ~700 dict lookups x 3 without numpy scalars
     candidates = list(map(view.profiles.__getitem__, id_list))
@@ -181,18 +180,9 @@ def features(
         "proximity": proximity,
         "topical_partners": peers_all[rows].astype(np.int64),
     }
+    tokens = list(map(view.tokens.__getitem__, id_list))
     return Features(
-        ids=ids,
-        candidates=candidates,
-        passages=passages,
-        counts=counts,
-        starts=starts,
-        fields=fields,
-        sims=sims,
-        offer_sims=offer_sims,
-        common=common,
-        candidate_tokens=list(map(view.tokens.__getitem__, id_list)),
-        raw=raw,
+        ids, candidates, passages, counts, starts, fields, sims, offer_sims, common, tokens, raw
     )
 
 
@@ -223,24 +213,3 @@ def components(
         "proximity": raw["proximity"],
     }
     return out, best_sim, best_part
-
-
-@dataclass
-class Scored:
-    """The candidates of one match and what their scores are made of (array per candidate)."""
-
-    ids: np.ndarray
-    rows: np.ndarray  # corpus rows
-    candidates: list[ProfilePublic]
-    passages: list[list[Passage]]
-    counts: np.ndarray  # passages per candidate
-    starts: np.ndarray  # first passage of each candidate in best_sim / best_part
-    best_sim: np.ndarray  # per passage: best weighted cosine over the query parts
-    best_part: np.ndarray  # per passage: which query part
-    components: dict[str, np.ndarray]
-    common: np.ndarray  # known partners shared with the seeker
-    topical_partners: np.ndarray  # partners among the profiles closest to the need
-    tokens: list[str]
-    query_ids: dict[str, int]  # the query's tokens that have a vocabulary id
-    candidate_tokens: list[np.ndarray]  # each candidate's token ids
-    corpus: Corpus
