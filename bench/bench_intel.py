@@ -1,4 +1,10 @@
-"""How long the cluster intelligence takes on the full CORDIS-derived set (standalone script).
+"""How long the cluster intelligence takes on the full CORDIS-derived set.
+
+In `make bench` (`over_http`, called by the serving section on its stack of the whole set): how
+long after the matcher is ready the first computation lands, and each intelligence request's
+latency through the gateway, cold (the first request after that) and warm.
+
+Standalone, the computation itself, step by step:
 
     .venv/bin/python -m bench.bench_intel --snapshot var/bench/stack-30707-onnx-int8/matcher
     .venv/bin/python -m bench.bench_intel [--limit 20000]
@@ -22,15 +28,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 
+from bench.report import Row
+from bench.stack import poll
 from models.profiles import Kind, ProfilePublic
-from services.matcher import intel, snapshot
-from services.matcher.config import default_model
-from services.matcher.corpus import tokenize
-from services.matcher.encoder import Encoder
-from services.matcher.fields import Landscapes
-from services.matcher.service import MatchEngine
+from services.matcher import intel, wiring
+from services.matcher.config import MatcherSettings, default_model
+from services.matcher.embedding import Encoder
+from services.matcher.index import snapshot
+from services.matcher.ranking import MatchEngine
+from services.matcher.text import tokenize
 from services.profiles.cordis import build_profiles
 
 CORDIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw" / "cordis-horizon-europe"
@@ -81,16 +90,17 @@ class SnapshotEncoder(Encoder):
 
 def from_snapshot(directory: Path) -> tuple[MatchEngine, list[ProfilePublic]]:
     encoder = SnapshotEncoder(default_model(), directory.parent / "models")
-    engine = MatchEngine(encoder)
+    engine = wiring.build_engine(MatcherSettings(), encoder)
     if not engine.load(directory):
         raise SystemExit(f"no usable snapshot in {directory}")
     manifest = snapshot.read_manifest(directory)
     assert manifest is not None
     profiles = snapshot.read_profiles(directory, manifest)
-    for profile in profiles:
-        texts = [p.text for p in encoder.passages(profile)]
-        ids = (np.int64(profile.id) << 8) | np.arange(len(texts), dtype=np.int64)
-        encoder.known.update(zip(texts, engine.index.vectors(ids), strict=True))
+    with engine.reading():
+        view = engine.profiles.view
+        for profile in profiles:
+            texts = [p.text for p in view.passages[profile.id]]
+            encoder.known.update(zip(texts, view.passage_vectors(profile.id), strict=True))
     return engine, profiles
 
 
@@ -135,14 +145,15 @@ def main() -> None:
             )
             for i, r in enumerate(records, start=1)
         ]
-        engine = MatchEngine(ProjectionEncoder(default_model()))
+        engine = wiring.build_engine(MatcherSettings(), ProjectionEncoder(default_model()))
         timed("index (stand-in vectors)", lambda: engine.upsert(profiles))
     print(f"{len(profiles)} profiles, {engine.index.count()} passages")
 
-    landscapes = Landscapes(engine)
-    landscape = timed("fields: cluster, label, assign (first)", landscapes.current)
+    state = intel.IntelState(engine.profiles)
+    landscape = timed("fields: cluster, label, assign; bridges and tables (first)", state.refresh)
+    landscape = state.current()
     print(f"  {len(landscape.model.numbers)} fields, e.g. {landscape.label(0)}")
-    timed("fields again (unchanged: cached)", landscapes.current)
+    timed("fields again (unchanged: nothing to do)", state.refresh)
     for level in ("country", "nuts1", "nuts2"):
         m = timed(
             f"competence map, {level}", lambda lv=level: intel.competence_map(landscape, level=lv)
@@ -152,9 +163,9 @@ def main() -> None:
         "competence map, nuts2, kind=sme",
         lambda: intel.competence_map(landscape, level="nuts2", kind=Kind.sme),
     )
-    b = timed("bridges (cold: every need vs offers)", lambda: intel.bridges(landscape))
+    b = timed("bridges (prepared with the landscape)", lambda: intel.bridges(landscape))
     print(f"  {b.count} shown, {len(b.field_pairs)} field pairs")
-    timed("bridges from_region=DE (warm)", lambda: intel.bridges(landscape, from_region="DE"))
+    timed("bridges from_region=DE", lambda: intel.bridges(landscape, from_region="DE"))
     clusters = [p.id for p in landscape.profiles if p.kind == Kind.cluster][:20] or [1]
     timed(
         f"potential, {len(clusters)} profiles",
@@ -162,8 +173,66 @@ def main() -> None:
     )
     changed = [p.model_copy(update={"version": 2}) for p in profiles[: len(profiles) // 100]]
     engine.upsert(changed)
-    timed("fields after 1% changed (same centroids)", landscapes.current)
-    timed("fields recomputed on demand (re-cluster)", lambda: landscapes.current(recompute=True))
+    timed("fields after 1% changed (same centroids)", lambda: state.recompute())
+    timed("fields recomputed on demand (re-cluster)", lambda: state.recompute(refit=True))
+
+
+def _timed_get(client: httpx.Client, path: str, params: dict[str, Any]) -> float:
+    started = time.perf_counter()
+    response = client.get(path, params=params)
+    elapsed = time.perf_counter() - started
+    response.raise_for_status()
+    return elapsed * 1000
+
+
+def over_http(gateway: str, token: str, timeout: float = 600.0) -> list[Row]:
+    """The intelligence through the gateway, right after the matcher reported ready: seconds
+    until the first computation is served (503 `not_ready` before), then each request cold
+    (its first) and warm (median of five more), in ms; the potential of a cluster profile."""
+    started = time.perf_counter()
+    headers = {"X-API-Key": token}
+    with httpx.Client(base_url=gateway, headers=headers, timeout=30) as client:
+        found = client.get("/v1/profiles", params={"kind": "cluster", "limit": 1})
+        clusters = found.json()["data"] if found.status_code == 200 else []
+    cluster_id = clusters[0]["id"] if clusters else 1
+    requests: list[tuple[str, dict[str, Any]]] = [
+        ("/v1/fields", {}),
+        ("/v1/map/competences", {"level": "nuts2"}),
+        ("/v1/map/competences", {"level": "country", "kind": "sme"}),
+        ("/v1/bridges", {}),
+        ("/v1/bridges", {"from_region": "DE", "min_distance": 0.2}),
+        (f"/v1/clusters/{cluster_id}/potential", {}),
+    ]
+    with httpx.Client(base_url=gateway, headers=headers, timeout=30) as client:
+        poll(lambda: client.get("/v1/fields").status_code == 200, timeout, "intel computed")
+        ready_s = time.perf_counter() - started
+        cold = [_timed_get(client, path, params) for path, params in requests]
+        warm = [
+            float(np.median([_timed_get(client, path, params) for _ in range(5)]))
+            for path, params in requests
+        ]
+    rows: list[Row] = [
+        (
+            "cluster intelligence: first computation served, s after the matcher is ready "
+            "(in the background; 503 not_ready before)",
+            "",
+            f"{ready_s:.1f}",
+            "",
+            "",
+        )
+    ]
+    for (path, params), c, w in zip(requests, cold, warm, strict=True):
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        rows.append(
+            (
+                f"  GET {path}{'?' + query if query else ''} via gateway, cold / warm ms",
+                "",
+                f"{c:.0f} / {w:.0f}",
+                "",
+                "≤ 1000",
+            )
+        )
+    return rows
 
 
 if __name__ == "__main__":

@@ -3,15 +3,17 @@ ranked by crosslink with the fp32 torch model and with the fast backend, nDCG@10
 
 from __future__ import annotations
 
+import argparse
 import shutil
 from pathlib import Path
 
+from bench.config import BenchSettings
 from eval.cache import CachingEncoder
 from eval.config import EvalSettings
 from eval.dataset import build_split
 from eval.engine import build_engine, engine_ranker, public_profiles
 from eval.runner import SETTINGS, evaluate
-from services.matcher.onnx_backend import OnnxEmbedder, ensure_model_file
+from services.matcher.embedding.onnx import OnnxEmbedder, ensure_model_file
 from services.profiles.cordis import load_cordis
 
 
@@ -54,3 +56,19 @@ def compare(model: str, backend: str, bench_dir: Path) -> dict[str, tuple[float,
         )
         for setting in SETTINGS
     }
+
+
+def section(args: argparse.Namespace, model: str, settings: BenchSettings) -> list:  # type: ignore[no-untyped-def]
+    rows = []
+    for setting, (fp32, fast, queries) in compare(model, args.backend, settings.bench_dir).items():
+        change = (fast - fp32) / fp32 * 100 if fp32 else 0.0
+        rows.append(
+            (
+                f"quality: nDCG@10, eval time split, '{setting}' partners ({queries} queries)",
+                f"{fp32:.4f} (fp32)",
+                f"{fast:.4f}",
+                f"{change:+.1f}%",
+                "within 2%",
+            )
+        )
+    return rows

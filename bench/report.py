@@ -26,3 +26,11 @@ def write(text: str, path: Path = BENCHMARKS) -> None:
     head, rest = doc.split(BEGIN, 1)
     tail = rest.split(END, 1)[1] if END in rest else ""
     path.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def fmt_load(load: tuple[float, float, float]) -> str:
+    return " ".join(f"{x:.1f}" for x in load)

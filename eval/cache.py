@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from services.matcher.encoder import Encoder
+from services.matcher.embedding import Encoder
 
 log = logging.getLogger("eval.cache")
 

@@ -9,8 +9,9 @@ from eval.dataset import Query, Split
 from eval.runner import DEPTH, Ranker
 from models.matching import MatchRequest
 from models.profiles import ProfilePublic
-from services.matcher.ranking import RankingWeights
-from services.matcher.service import MatchEngine
+from services.matcher import wiring
+from services.matcher.config import MatcherSettings
+from services.matcher.ranking import MatchEngine, RankingWeights
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -28,7 +29,7 @@ def build_engine(
     profiles: list[ProfilePublic],
     weights: RankingWeights | None = None,
 ) -> MatchEngine:
-    engine = MatchEngine(encoder, weights=weights)
+    engine = wiring.build_engine(MatcherSettings(), encoder, weights=weights)
     engine.upsert(profiles)
     return engine
 

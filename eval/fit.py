@@ -9,7 +9,7 @@ coordinate ascent (Metzler & Croft's, for linear rankers) moves one weight at a 
 multiplicative grid and keeps a move when the mean nDCG@10 of the two settings rises. The scale
 is anchored by `semantic` = 1. Weights CORDIS cannot inform (`reciprocal`: its profiles have no
 needs) are left alone. The result is printed; the shipped defaults in
-`services/matcher/ranking.py` are these values, rounded.
+`services/matcher/ranking/weights.py` are these values, rounded.
 """
 
 from __future__ import annotations
@@ -28,9 +28,8 @@ from eval.config import EvalSettings
 from eval.dataset import Split, build_split
 from eval.engine import build_engine, public_profiles
 from models.matching import MatchFilters
-from services.matcher.ranking import RankingWeights, order
-from services.matcher.service import MatchEngine
-from services.matcher.service import Query as EngineQuery
+from services.matcher.ranking import MatchEngine, RankingWeights, order
+from services.matcher.ranking import Query as EngineQuery
 from services.profiles.cordis import load_cordis
 
 log = logging.getLogger("eval.fit")

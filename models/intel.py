@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -15,6 +16,13 @@ from models.profiles import Kind
 
 Level = Literal["country", "nuts1", "nuts2"]
 FieldId = str  # "F3": stable while the data does not change much
+ComputedAt = Annotated[
+    datetime | None,
+    Field(
+        description="When the figures were computed (in the background, after the last writes "
+        "settled); they reflect the profiles as they were then"
+    ),
+]
 
 
 class CompetenceQuery(BaseModel):
@@ -73,6 +81,7 @@ class FieldsPublic(BaseModel):
     count: int
     profiles: int = Field(description="Profiles the fields were computed on")
     seq: int = Field(description="Change-feed position of the data they were computed on")
+    computed_at: ComputedAt = None
 
 
 class OrgRef(BaseModel):
@@ -124,6 +133,7 @@ class CompetenceMap(BaseModel):
     total: int
     data: list[CompetenceCell]
     count: int
+    computed_at: ComputedAt = None
 
     def to_csv(self) -> str:
         """One row per region x field; the top organisations `;`-separated."""
@@ -176,6 +186,7 @@ class BridgesPublic(BaseModel):
     data: list[Bridge]
     count: int
     field_pairs: list[FieldPair] = Field(description="The bridges aggregated by pair of fields")
+    computed_at: ComputedAt = None
 
 
 class FieldStanding(BaseModel):
@@ -218,3 +229,4 @@ class ClusterPotential(BaseModel):
     peers: list[Peer]
     complementary: list[Bridge]
     opportunities: list[Opportunity]
+    computed_at: ComputedAt = None

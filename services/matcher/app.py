@@ -9,21 +9,22 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 
-import faiss
 import httpx
-import threadpoolctl
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from crosslink.errors import install_error_handlers
 from crosslink.observability import instrument
+from services.matcher import wiring
+from services.matcher.api import intel_router, router
 from services.matcher.config import MatcherSettings
-from services.matcher.encoder import Encoder
+from services.matcher.embedding import Encoder
+from services.matcher.intel import IntelState
 from services.matcher.metrics import encoding_observer, register_matcher_metrics
-from services.matcher.routes import router
-from services.matcher.routes_intel import router as intel_router
-from services.matcher.service import MatchEngine
+from services.matcher.ranking import MatchEngine
 from services.matcher.sync import FeedFollower
+
+__all__ = ["create_app"]
 
 log = logging.getLogger("crosslink.matcher")
 
@@ -38,6 +39,18 @@ async def _snapshot_periodically(engine: MatchEngine, settings: MatcherSettings)
                 log.exception("writing the index snapshot failed; will retry")
 
 
+async def _refresh_intel(intel: IntelState, follower: FeedFollower, interval: float) -> None:
+    """Compute the intelligence once the feed is caught up, and again when writes settle."""
+    while True:
+        await asyncio.sleep(interval)
+        if not follower.ready:
+            continue
+        try:
+            await run_in_threadpool(intel.refresh)
+        except Exception:  # the last computed state keeps being served
+            log.exception("computing the cluster intelligence failed; will retry")
+
+
 def create_app(
     settings: MatcherSettings | None = None,
     *,
@@ -49,38 +62,28 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        faiss.omp_set_num_threads(settings.search_threads)
-        # numpy's OpenBLAS would start its own threads for each product and spin them: with
-        # requests in parallel that doubled the CPU per match (43 vs 26 ms on the full set).
-        threadpoolctl.threadpool_limits(limits=settings.search_threads, user_api="blas")
+        wiring.limit_threads(settings)
         model = encoder
         if model is None:
-            model = await run_in_threadpool(
-                functools.partial(
-                    Encoder,
-                    settings.model,
-                    backend=settings.encoder_backend,
-                    cache_dir=settings.model_cache_dir,
-                    threads=settings.encoder_threads,
-                    query_cache=settings.query_cache,
-                    passage_cache=settings.passage_cache,
-                )
-            )
+            model = await run_in_threadpool(functools.partial(wiring.build_encoder, settings))
         model.observer = observe_encoding
-        engine = MatchEngine(model, concurrency=settings.match_concurrency)
+        engine = wiring.build_engine(settings, model)
         await run_in_threadpool(engine.load, settings.resolved_index_dir)
         client = httpx.AsyncClient(
             base_url=settings.profiles_url,
             transport=profiles_transport,
             timeout=httpx.Timeout(settings.upstream_timeout),
         )
-        follower = FeedFollower(
-            engine, client, page_size=settings.feed_page_size, poll_interval=settings.poll_interval
-        )
+        follower = wiring.build_follower(settings, engine, client)
+        intel = wiring.build_intel(settings, engine)
+        app.state.intel = intel
         app.state.follower = follower
         tasks = [
             asyncio.create_task(follower.run(), name="matcher-feed"),
             asyncio.create_task(_snapshot_periodically(engine, settings), name="matcher-snap"),
+            asyncio.create_task(
+                _refresh_intel(intel, follower, settings.intel_poll_interval), name="matcher-intel"
+            ),
         ]
         try:
             yield

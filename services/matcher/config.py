@@ -16,6 +16,12 @@ def default_model() -> str:
     return str(get_model_path())
 
 
+def matcher_env(name: str) -> AliasChoices:
+    """The field by its name, or by `CROSSLINK_MATCHER_<NAME>` (settings named for the matcher
+    because another service has a setting of the same name)."""
+    return AliasChoices(name, f"CROSSLINK_MATCHER_{name.upper()}")
+
+
 class MatcherSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CROSSLINK_", extra="ignore", populate_by_name=True
@@ -42,26 +48,42 @@ class MatcherSettings(BaseSettings):
         default=100_000, ge=0, description="Passage texts whose vectors are kept (0 = off)"
     )
     # Replicas each keep their own snapshot, so the index directory can be set on its own.
-    index_dir: Path | None = Field(
-        default=None, validation_alias=AliasChoices("index_dir", "CROSSLINK_MATCHER_INDEX_DIR")
-    )
-    poll_interval: float = Field(
-        default=0.15,
-        gt=0,
-        validation_alias=AliasChoices("poll_interval", "CROSSLINK_MATCHER_POLL_INTERVAL"),
-    )
+    index_dir: Path | None = Field(default=None, validation_alias=matcher_env("index_dir"))
+    poll_interval: float = Field(default=0.15, gt=0, validation_alias=matcher_env("poll_interval"))
     feed_page_size: int = Field(
-        default=500,
-        ge=1,
-        le=1000,
-        validation_alias=AliasChoices("feed_page_size", "CROSSLINK_MATCHER_FEED_PAGE_SIZE"),
+        default=500, ge=1, le=1000, validation_alias=matcher_env("feed_page_size")
     )
     snapshot_interval: float = Field(
-        default=30.0,
-        gt=0,
-        validation_alias=AliasChoices("snapshot_interval", "CROSSLINK_MATCHER_SNAPSHOT_INTERVAL"),
+        default=30.0, gt=0, validation_alias=matcher_env("snapshot_interval")
+    )
+    # Longest wait between retries of an unavailable change feed (seconds).
+    feed_max_backoff: float = Field(
+        default=5.0, gt=0, validation_alias=matcher_env("feed_max_backoff")
     )
     upstream_timeout: float = Field(default=10.0, gt=0)
+    encoder_batch_size: int = Field(default=64, ge=1, description="Passages per torch forward")
+    # The vector index: exact while small, IVF+SQ8 past the threshold (docs/BENCHMARKS.md).
+    faiss_ivf_threshold: int = Field(
+        default=100_000, ge=0, description="Vectors above which the index turns IVF+SQ8 (0: never)"
+    )
+    faiss_nprobe: int = Field(default=16, ge=1, description="IVF lists scanned per search")
+    faiss_exact_below: int = Field(
+        default=20_000, ge=0, description="Allowed ids up to which an IVF search stays exact"
+    )
+    bm25_inline_below: int = Field(
+        default=2_000,
+        ge=0,
+        description="Profiles below which BM25 is rebuilt on the query path (else in a helper)",
+    )
+    passage_store_compact_above: int = Field(
+        default=262_144, ge=1, description="Distinct passage texts past which vectors are float16"
+    )
+    intel_settle: float = Field(
+        default=1.0, ge=0, description="Seconds without writes before intelligence is recomputed"
+    )
+    intel_poll_interval: float = Field(
+        default=0.25, gt=0, description="Seconds between checks whether intelligence is stale"
+    )
 
     @property
     def model_cache_dir(self) -> Path:

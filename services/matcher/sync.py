@@ -11,7 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
 from models.profiles import ChangesPublic
-from services.matcher.service import MatchEngine
+from services.matcher.ranking import MatchEngine
+
+__all__ = ["FeedFollower"]
 
 log = logging.getLogger("crosslink.matcher.sync")
 

@@ -21,7 +21,7 @@ from gateway.config import GatewaySettings
 from gateway.keys import Scope, create_key
 from services.matcher.app import create_app as create_matcher_app
 from services.matcher.config import MatcherSettings, default_model
-from services.matcher.encoder import Encoder
+from services.matcher.embedding import Encoder
 from services.profiles.app import create_app as create_profiles_app
 from services.profiles.config import ProfilesSettings
 from tests.databases import fresh_database

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from models.profiles import Change, ChangeOp, ChangesPublic, ProfilePublic
 from services.matcher.app import create_app
 from services.matcher.config import MatcherSettings, default_model
-from services.matcher.encoder import Encoder
+from services.matcher.embedding import Encoder
 from tests.factories import profile_payload
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -142,6 +142,11 @@ def wait_for(check: Callable[[], Any], *, timeout: float = 5.0, interval: float 
 
 def wait_ready(client: TestClient, timeout: float = 5.0) -> None:
     wait_for(lambda: client.get("/health").status_code == 200, timeout=timeout)
+
+
+def wait_intel(client: TestClient, timeout: float = 10.0) -> None:
+    """Until the first cluster-intelligence computation is served (503 `not_ready` before)."""
+    wait_for(lambda: client.get("/fields").status_code == 200, timeout=timeout)
 
 
 def match_ids(client: TestClient, text: str, **body: Any) -> list[int]:

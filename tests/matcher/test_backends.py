@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from services.matcher.config import default_model
-from services.matcher.encoder import Encoder
+from services.matcher.embedding import Encoder
 from services.profiles.config import ProfilesSettings
 
 DEMO: Path = ProfilesSettings.model_fields["demo_file"].default  # the committed CORDIS demo set

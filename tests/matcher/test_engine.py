@@ -15,12 +15,9 @@ import pytest
 
 from models.matching import MatchRequest
 from models.profiles import ProfilePublic
-from services.matcher import corpus, service
-from services.matcher.corpus import Lexicon
-from services.matcher.encoder import Encoder
-from services.matcher.index import FaissIndex
-from services.matcher.ranking import RankingWeights
-from services.matcher.service import MatchEngine
+from services.matcher.embedding import Encoder
+from services.matcher.index import FaissIndex, Lexicon, ProfileIndex, lexicon
+from services.matcher.ranking import MatchEngine, RankingWeights
 
 LONG = " ".join(f"Topic{i} research on sensor number {i}." for i in range(200))
 
@@ -107,7 +104,7 @@ def test_bm25_catches_up_off_the_query_path_and_deletes_are_final(encoder: Encod
     """Above `lexicon_inline_below` profiles BM25 is rebuilt in the background: a query right
     after a write is answered at once (the new profile by its vectors), its words count once
     the rebuild lands, and a deleted profile is never returned, even from a stale lexicon."""
-    engine = MatchEngine(encoder, lexicon_inline_below=0)
+    engine = MatchEngine(encoder, profiles=ProfileIndex(encoder, lexicon_inline_below=0))
     engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
     engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
     engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
@@ -129,10 +126,10 @@ def test_a_failed_background_bm25_rebuild_is_retried_by_the_next_query(
 ) -> None:
     """If building BM25 in the background fails (e.g. out of memory), queries keep the
     previous lexicon and the next one starts the rebuild again: no word is lost for good."""
-    engine = MatchEngine(encoder, lexicon_inline_below=0)
+    engine = MatchEngine(encoder, profiles=ProfileIndex(encoder, lexicon_inline_below=0))
     engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
     engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
-    real = service.build_elsewhere
+    real = lexicon.build_elsewhere
     failures = [MemoryError("no memory for BM25")]
 
     def flaky(*args: object, **kwargs: object) -> Lexicon:
@@ -140,7 +137,7 @@ def test_a_failed_background_bm25_rebuild_is_retried_by_the_next_query(
             raise failures.pop()
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service, "build_elsewhere", flaky)
+    monkeypatch.setattr(lexicon, "build_elsewhere", flaky)
     engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
     engine.match(MatchRequest(text="zyxquartz"))  # starts the rebuild, which fails
     engine.settle()
@@ -158,14 +155,14 @@ def test_a_rebuild_asked_for_while_the_process_exits_is_skipped_without_an_error
     """A write that lands while the server shuts down asks for a BM25 rebuild the exiting
     interpreter refuses to start: that is logged as a skip, not as an error with a traceback,
     and the lexicon stays marked stale."""
-    engine = MatchEngine(encoder, lexicon_inline_below=0)
+    engine = MatchEngine(encoder, profiles=ProfileIndex(encoder, lexicon_inline_below=0))
     engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
     engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
     exited = ProcessPoolExecutor(1)
     exited.shutdown()  # refuses new work, as every executor does once the interpreter exits
-    monkeypatch.setattr(corpus, "_helper", exited)
+    monkeypatch.setattr(lexicon, "_helper", exited)
     engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
-    with caplog.at_level(logging.INFO, logger="crosslink.matcher.service"):
+    with caplog.at_level(logging.INFO, logger="crosslink.matcher.lexicon"):
         first = engine.match(MatchRequest(text="zyxquartz resonator crystals"))
         engine.settle()
     assert first.data[0].profile.id == 4  # still found by its vectors
@@ -184,25 +181,25 @@ def test_a_dead_bm25_helper_process_is_replaced_on_the_next_rebuild(
     """If the helper process that builds BM25 dies (e.g. killed for memory), that rebuild
     fails and is logged; the dead helper is dropped, so the retry starts a new one and the
     new words count again."""
-    engine = MatchEngine(encoder, lexicon_inline_below=0)
+    engine = MatchEngine(encoder, profiles=ProfileIndex(encoder, lexicon_inline_below=0))
     engine.upsert([_profile(i, description=f"Bakery number {i} for bread.") for i in (1, 2, 3)])
     engine.match(MatchRequest(text="bread"))  # the first lexicon is built inline
     dead = ProcessPoolExecutor(1)
     with pytest.raises(BrokenProcessPool):
         dead.submit(os._exit, 1).result()  # its worker process dies: the pool is broken
-    monkeypatch.setattr(corpus, "_helper", dead)
+    monkeypatch.setattr(lexicon, "_helper", dead)
     engine.upsert([_profile(4, description="Zyxquartz resonator crystals for clocks.")])
-    with caplog.at_level(logging.INFO, logger="crosslink.matcher.service"):
+    with caplog.at_level(logging.INFO, logger="crosslink.matcher.lexicon"):
         engine.match(MatchRequest(text="zyxquartz"))  # starts the rebuild, which fails
         engine.settle()
     assert any(r.levelno == logging.ERROR and "BM25" in r.getMessage() for r in caplog.records)
-    assert corpus._helper is None  # dropped: the next rebuild spawns a new helper
+    assert lexicon._helper is None  # dropped: the next rebuild spawns a new helper
     engine.match(MatchRequest(text="zyxquartz"))  # the retry
     engine.settle()
-    assert corpus._helper is not None and corpus._helper is not dead
+    assert lexicon._helper is not None and lexicon._helper is not dead
     fresh = engine.match(MatchRequest(text="zyxquartz resonator crystals")).data[0]
     assert fresh.profile.id == 4 and fresh.explanation.components["lexical"] > 0
-    corpus._helper.shutdown()
+    lexicon._helper.shutdown()
 
 
 def test_partners_of_the_organisations_closest_to_the_need_rank_up(encoder: Encoder) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from services.matcher.index import FaissIndex, ivf_lists
+from services.matcher.index.vectors import FaissIndex, ivf_lists
 
 
 def _vectors(count: int, seed: int = 1) -> np.ndarray:

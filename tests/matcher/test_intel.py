@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from services.matcher.app import create_app
 from services.matcher.config import MatcherSettings, default_model
-from services.matcher.encoder import Encoder
-from tests.matcher.conftest import FakeFeed, wait_for, wait_ready
+from services.matcher.embedding import Encoder
+from tests.matcher.conftest import FakeFeed, wait_for, wait_intel, wait_ready
 
 ORGS: dict[str, dict[str, Any]] = {
     "lasertec": dict(
@@ -172,6 +172,7 @@ def world(
     app = create_app(settings, profiles_transport=feed.transport, encoder=encoder)
     with TestClient(app) as client:
         wait_ready(client)
+        wait_intel(client)
         yield client, ids, feed
 
 
@@ -179,6 +180,11 @@ def get(client: TestClient, url: str, **params: Any) -> Any:
     response = client.get(url, params=params)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def figures(body: dict[str, Any]) -> dict[str, Any]:
+    """A response without its `computed_at` (when, not what, was computed)."""
+    return {k: v for k, v in body.items() if k != "computed_at"}
 
 
 def field_of(client: TestClient, term: str) -> dict[str, Any]:
@@ -204,15 +210,17 @@ def test_fields_are_the_same_when_recomputed_and_in_a_fresh_matcher(
     client, _, _ = world
     before = get(client, "/fields")
     again = client.post("/fields/recompute")
-    assert again.status_code == 200 and again.json() == before
+    assert again.status_code == 200 and figures(again.json()) == figures(before)
+    assert again.json()["computed_at"] > before["computed_at"]
     feed = FakeFeed()
     for key, org in ORGS.items():
         feed.create(external_id=key, partners=[], **org)
     settings = MatcherSettings(model=default_model(), data_dir=tmp_path, poll_interval=0.05)
     with TestClient(create_app(settings, profiles_transport=feed.transport, encoder=encoder)) as c:
         wait_ready(c)
+        wait_intel(c)
         assert get(c, "/fields")["data"] == before["data"]
-        assert get(c, "/map/competences") == get(client, "/map/competences")
+        assert figures(get(c, "/map/competences")) == figures(get(client, "/map/competences"))
 
 
 def test_specialisation_is_the_regions_share_over_the_whole_sets_share(world: Any) -> None:
@@ -373,6 +381,7 @@ def test_new_profiles_join_the_existing_fields(world: Any) -> None:
         sectors=["C16"],
     )
     wait_for(lambda: get(client, "/health")["details"]["profiles"] == len(ORGS) + 1)
+    wait_for(lambda: get(client, "/fields")["profiles"] == len(ORGS) + 1)
     after = get(client, "/fields")
     assert after["profiles"] == len(ORGS) + 1
     assert [f["id"] for f in after["data"]] == [f["id"] for f in before["data"]]
@@ -383,7 +392,37 @@ def test_new_profiles_join_the_existing_fields(world: Any) -> None:
 def test_an_empty_matcher_has_no_fields_and_empty_views(start_matcher: Any, feed: FakeFeed) -> None:
     with start_matcher(feed.transport) as client:
         wait_ready(client)
+        wait_intel(client)
         assert get(client, "/fields")["count"] == 0
         assert get(client, "/map/competences")["data"] == []
-        assert get(client, "/bridges") == {"data": [], "count": 0, "field_pairs": []}
+        bridges = get(client, "/bridges")
+        assert bridges.pop("computed_at")
+        assert bridges == {"data": [], "count": 0, "field_pairs": []}
         assert client.get("/clusters/1/potential").status_code == 404
+
+
+def test_intel_answers_not_ready_until_its_first_computation(
+    start_matcher: Any, feed: FakeFeed
+) -> None:
+    """Caught up with the feed, but the background computation has not run yet (it is polled
+    once an hour here): every intelligence route answers 503 with the standard error body."""
+    feed.create(external_id="lasertec", partners=[], **ORGS["lasertec"])
+    with start_matcher(feed.transport, intel_poll_interval=3600) as client:
+        wait_ready(client)
+        for url in ("/fields", "/map/competences", "/bridges", "/clusters/1/potential"):
+            response = client.get(url)
+            assert response.status_code == 503, url
+            error = response.json()["error"]
+            assert error["code"] == "not_ready" and "computed" in error["message"]
+        assert client.get("/health").status_code == 200  # matching itself is ready
+
+
+def test_intel_is_served_from_the_background_with_when_it_was_computed(world: Any) -> None:
+    client, _, _ = world
+    bodies = [
+        get(client, "/fields"),
+        get(client, "/map/competences"),
+        get(client, "/bridges"),
+    ]
+    stamps = {b["computed_at"] for b in bodies}
+    assert len(stamps) == 1 and None not in stamps  # one computation serves every view

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from services.matcher.app import create_app
 from services.matcher.config import MatcherSettings, default_model
-from services.matcher.encoder import Encoder
+from services.matcher.embedding import Encoder
 from tests.matcher.conftest import FakeFeed, match_ids, wait_for, wait_ready
 
 QUERY = "laser welding and process monitoring of metal parts"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.matcher.store import PassageStore
+from services.matcher.index import PassageStore
 
 
 def _unit(*values: float) -> np.ndarray:

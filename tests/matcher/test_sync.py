@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from services.matcher import snapshot
 from services.matcher.config import MatcherSettings
-from services.matcher.encoder import PASSAGE_SCHEME
+from services.matcher.index import snapshot
+from services.matcher.text import PASSAGE_SCHEME
 from tests.matcher.conftest import FakeFeed, match_ids, wait_for, wait_ready
 
 LASER = "laser welding process monitoring for aluminium parts"
@@ -115,7 +115,7 @@ def test_restart_scores_as_before_with_or_without_the_saved_engine_state(
 
     assert saved_state().exists()
     feed.requests.clear()
-    caplog.set_level(logging.INFO, logger="crosslink.matcher.service")
+    caplog.set_level(logging.INFO, logger="crosslink.matcher.index")
 
     def loaded() -> str:
         return next(r.getMessage() for r in caplog.records if "loaded snapshot" in r.getMessage())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from typing import Any
 
 import httpx
@@ -15,6 +16,16 @@ from playwright.sync_api import expect
 from tests.web.conftest import Stack
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", autouse=True)
+def intel_computed(stack: Stack) -> None:
+    """The matcher computes the intelligence in the background once it is ready (503 before)."""
+    deadline = time.monotonic() + 60
+    while httpx.get(f"{stack.url}/v1/fields", timeout=30).status_code != 200:
+        if time.monotonic() > deadline:
+            raise AssertionError("the cluster intelligence was not computed within 60 s")
+        time.sleep(0.05)
 
 
 def api(stack: Stack, path: str, **params: Any) -> Any:

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["OnnxEmbedder", "build_model_files", "ensure_model_file"]
+
 log = logging.getLogger("crosslink.matcher.onnx")
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -99,7 +101,7 @@ def _quantize(source: Path, path: Path) -> None:
 
 
 def build_model_files(model_dir: Path, folder: Path) -> None:
-    """Export and quantise into `folder` (what `python -m services.matcher.onnx_backend` runs)."""
+    """Export and quantise into `folder` (what `python -m services.matcher.embedding.onnx` runs)."""
     from sentence_transformers import SentenceTransformer
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -135,7 +137,7 @@ def ensure_model_file(model_dir: Path, cache_dir: Path, *, int8: bool) -> Path:
                 [
                     sys.executable,
                     "-m",
-                    "services.matcher.onnx_backend",
+                    "services.matcher.embedding.onnx",
                     str(model_dir),
                     str(folder),
                 ],

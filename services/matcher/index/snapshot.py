@@ -9,6 +9,7 @@ engine derives that state again from the profiles."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -20,7 +21,25 @@ import numpy as np
 from pydantic import BaseModel
 
 from models.profiles import ProfilePublic
-from services.matcher.index import FrozenIndex, VectorIndex
+from services.matcher.index.vectors import FrozenIndex, VectorIndex
+from services.matcher.text.passages import FIELD_CODES, PASSAGE_SCHEME, Passage
+
+__all__ = [
+    "PASSAGE_SCHEME",
+    "EngineState",
+    "Manifest",
+    "fits",
+    "index_path",
+    "read_manifest",
+    "read_profiles",
+    "read_state",
+    "readable",
+    "state_of",
+    "unpack",
+    "write",
+]
+
+log = logging.getLogger("crosslink.matcher.snapshot")
 
 INDEX_FILE = "index.faiss"
 PROFILES_FILE = "profiles.jsonl"
@@ -41,6 +60,77 @@ class EngineState:
     token_counts: np.ndarray  # int64, per profile
     token_ids: np.ndarray  # int32, concatenated
     vocabulary: list[str]  # token of each id
+
+
+def fits(state: EngineState, profiles: int) -> bool:
+    """The saved state has one entry per profile and per passage, and in-range references."""
+    passages = int(state.passage_counts.sum())
+    return (
+        len(state.passage_counts) == profiles == len(state.token_counts)
+        and len(state.passage_fields) == len(state.passage_indexes) == passages
+        and len(state.passage_texts) == passages
+        and len(state.texts) == len(state.vectors)
+        and int(state.token_counts.sum()) == len(state.token_ids)
+        and (passages == 0 or int(state.passage_texts.max()) < len(state.texts))
+        and (len(state.token_ids) == 0 or int(state.token_ids.max()) < len(state.vocabulary))
+    )
+
+
+def unpack(
+    state: EngineState, profiles: list[ProfilePublic]
+) -> tuple[dict[int, list[Passage]], list[np.ndarray], dict[str, int], list[np.ndarray]]:
+    """Passages, token ids, the vocabulary and passage vectors per profile from saved state."""
+    names = {code: name for name, code in FIELD_CODES.items()}
+    fields = state.passage_fields.tolist()
+    indexes = state.passage_indexes.tolist()
+    which = state.passage_texts.tolist()
+    texts = state.texts
+    passages: dict[int, list[Passage]] = {}
+    vectors: list[np.ndarray] = []
+    at = 0
+    for profile, count in zip(profiles, state.passage_counts.tolist(), strict=True):
+        passages[profile.id] = [
+            Passage(
+                field=names[fields[k]],  # type: ignore[arg-type]
+                index=None if indexes[k] < 0 else indexes[k],
+                text=texts[which[k]],
+            )
+            for k in range(at, at + count)
+        ]
+        vectors.append(state.vectors[state.passage_texts[at : at + count]])
+        at += count
+    ends = np.cumsum(state.token_counts)
+    tokens = np.split(state.token_ids, ends[:-1]) if len(ends) else []
+    vocabulary = {token: i for i, token in enumerate(state.vocabulary)}
+    return passages, tokens, vocabulary, vectors
+
+
+def state_of(
+    passages: list[list[Passage]],
+    texts_of_rows: np.ndarray,
+    vectors: np.ndarray,
+    tokens: list[np.ndarray],
+    vocabulary: list[str],
+) -> EngineState:
+    """The state to save: each profile's passages, `texts_of_rows` (per passage, its distinct
+    text's number) with the `vectors` of those texts, and the BM25 token ids."""
+    flat = [p for found in passages for p in found]
+    texts = [""] * len(vectors)
+    for passage, at in zip(flat, texts_of_rows.tolist(), strict=True):
+        texts[at] = passage.text
+    return EngineState(
+        passage_counts=np.array([len(x) for x in passages], dtype=np.int64),
+        passage_fields=np.array([FIELD_CODES[p.field] for p in flat], dtype=np.int8),
+        passage_indexes=np.array(
+            [-1 if p.index is None else p.index for p in flat], dtype=np.int32
+        ),
+        passage_texts=texts_of_rows.astype(np.int64),
+        texts=texts,
+        vectors=vectors,
+        token_counts=np.array([len(t) for t in tokens], dtype=np.int64),
+        token_ids=np.concatenate([*tokens, np.zeros(0, dtype=np.int32)]).astype(np.int32),
+        vocabulary=vocabulary,
+    )
 
 
 def _pack(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -155,3 +245,35 @@ def read_profiles(directory: Path, manifest: Manifest) -> list[ProfilePublic]:
 
 def index_path(directory: Path, manifest: Manifest) -> Path:
     return directory / manifest.snapshot / INDEX_FILE
+
+
+def readable(
+    directory: Path, model: str, dimension: int
+) -> tuple[Manifest, list[ProfilePublic], EngineState | None] | None:
+    """The manifest, profiles and saved state of a snapshot made with this model and passage
+    scheme; None when there is none or it was made otherwise (the index is rebuilt then)."""
+    manifest = read_manifest(directory)
+    if manifest is None:
+        return None
+    if manifest.model != model or manifest.dimension != dimension:
+        log.warning(
+            "snapshot made with %s (%d dims), now %s (%d): rebuilding from seq 0",
+            manifest.model,
+            manifest.dimension,
+            model,
+            dimension,
+        )
+        return None
+    if manifest.passages != PASSAGE_SCHEME:
+        log.warning(
+            "snapshot cut profiles into passages by %r, now %r: rebuilding from seq 0",
+            manifest.passages,
+            PASSAGE_SCHEME,
+        )
+        return None
+    profiles = read_profiles(directory, manifest)
+    state = read_state(directory, manifest)
+    if state is not None and not fits(state, len(profiles)):
+        log.warning("snapshot engine state does not fit its profiles: deriving it again")
+        state = None
+    return manifest, profiles, state

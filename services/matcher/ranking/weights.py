@@ -21,7 +21,17 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.matcher.encoder import FIELD_CODES
+from services.matcher.text import FIELD_CODES
+
+__all__ = [
+    "COMPONENTS",
+    "RankingWeights",
+    "log_scaled",
+    "order",
+    "passage_weights",
+    "scaled",
+    "top_rows",
+]
 
 COMPONENTS = (
     "semantic",

@@ -1,11 +1,8 @@
-"""Sentence embeddings and the passages they are computed on.
+"""Sentence embeddings of passages and queries (the passages themselves: `text.passages`).
 
-A profile is split into passages (each paragraph of the description, each offer, each need, the
-keywords; any of them longer than the model's window in window-sized chunks) so that nothing
-beyond the window is silently truncated; queries likewise. Paragraphs are the unit because they
-are what organisations share: CORDIS-derived profiles repeat their projects' texts line for line,
-so a passage seen before (in this batch or an earlier one) is taken from a bounded cache instead
-of being embedded again.
+Paragraphs are the unit because they are what organisations share: CORDIS-derived profiles
+repeat their projects' texts line for line, so a passage seen before (in this batch or an earlier
+one) is taken from a bounded cache instead of being embedded again.
 """
 
 from __future__ import annotations
@@ -18,38 +15,28 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from models.profiles import ProfilePublic
+from services.matcher.index.ids import MAX_PASSAGES
+from services.matcher.text.passages import Passage, Splitter
 
 if TYPE_CHECKING:
-    from services.matcher.onnx_backend import OnnxEmbedder
+    from services.matcher.embedding.onnx import OnnxEmbedder
+
+__all__ = ["Backend", "Encoder"]
 
 log = logging.getLogger("crosslink.matcher.encoder")
 
-Field = Literal["description", "offer", "need", "keywords", "name"]
-FIELD_CODES: dict[str, int] = {"description": 0, "offer": 1, "need": 2, "keywords": 3, "name": 4}
-MAX_PASSAGES = 256  # passage ids are `profile_id << 8 | passage_no`
-# Names how profiles are cut into passages: snapshots made under another scheme are rebuilt.
-PASSAGE_SCHEME = "paragraphs-1"
-WINDOW_STRIDE = 32  # tokens shared by consecutive chunks so no phrase is cut in two
 Backend = Literal["torch", "onnx", "onnx-int8"]
 # Padded tokens per ONNX batch: long passages in small batches, short in big. 2,048 keeps a
 # batch's activations in the CPU's cache: 14% more passages/s than 8,192 on 2 workers.
 TOKEN_BUDGET = 2048
 MAX_BATCH = 128
 SMALL_REQUEST = 8  # texts up to which a request runs single-threaded (queries)
-
-
-@dataclass(frozen=True)
-class Passage:
-    field: Field
-    index: int | None
-    text: str
 
 
 class Encoder:
@@ -88,6 +75,7 @@ class Encoder:
         # Room for [CLS] and [SEP] inside the model's window.
         self.window = self.max_tokens - 2
         self._tokenizer = self._model.tokenizer
+        self.splitter = Splitter(self._tokenizer, self.window, MAX_PASSAGES)
         self._onnx: OnnxEmbedder | None = None
         if backend != "torch":
             self._onnx = self._load_onnx(model, backend, cache_dir, threads)
@@ -111,7 +99,7 @@ class Encoder:
     def _load_onnx(
         self, model: str, backend: Backend, cache_dir: Path | None, threads: int | None
     ) -> OnnxEmbedder | None:
-        from services.matcher.onnx_backend import OnnxEmbedder, ensure_model_file
+        from services.matcher.embedding.onnx import OnnxEmbedder, ensure_model_file
 
         kinds = [type(module).__name__ for module in self._model]
         pooling = getattr(self._model[1], "pooling_mode", "mean") if len(kinds) > 1 else None
@@ -125,68 +113,23 @@ class Encoder:
 
     def split(self, text: str) -> list[str]:
         """Cut `text` into chunks of at most one model window each (overlapping a little)."""
-        return self.split_many([text])[0]
-
-    def split_many(self, texts: list[str]) -> list[list[str]]:
-        """`split` for many texts in one tokenizer call (the fast tokenizer batches them)."""
-        out: list[list[str]] = [[] for _ in texts]
-        kept = [i for i, t in enumerate(texts) if t.strip()]
-        stripped = [texts[i].strip() for i in kept]
-        if not stripped:
-            return out
-        enc = self._tokenizer(
-            stripped,
-            add_special_tokens=False,
-            truncation=True,
-            max_length=self.window,
-            stride=WINDOW_STRIDE,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-        )
-        for offsets, sample in zip(
-            enc["offset_mapping"], enc["overflow_to_sample_mapping"], strict=True
-        ):
-            if not offsets:
-                continue
-            chunk = stripped[sample][offsets[0][0] : offsets[-1][1]].strip()
-            if chunk:
-                out[kept[sample]].append(chunk)
-        for k, i in enumerate(kept):
-            if not out[i]:
-                out[i] = [stripped[k]]
-        return out
-
-    def paragraphs(self, text: str) -> list[str]:
-        """`text` cut at line breaks, each paragraph in window-sized chunks."""
-        return [c for chunks in self.split_many(text.splitlines()) for c in chunks]
+        return self.splitter.split(text)
 
     def passages(self, profile: ProfilePublic) -> list[Passage]:
         """The passages a profile is indexed by, at most MAX_PASSAGES."""
-        return self.passages_many([profile])[0]
+        return self.splitter.passages_many([profile])[0]
 
     def passages_many(self, profiles: list[ProfilePublic]) -> list[list[Passage]]:
         """`passages` for many profiles with one tokenizer call."""
-        parts: list[tuple[int, Field, int | None, str]] = []
-        for n, profile in enumerate(profiles):
-            parts += [(n, "description", None, line) for line in profile.description.splitlines()]
-            parts += [(n, "offer", i, o) for i, o in enumerate(profile.offers)]
-            parts += [(n, "need", i, x) for i, x in enumerate(profile.needs)]
-            if profile.keywords:
-                parts.append((n, "keywords", None, ", ".join(profile.keywords)))
-        out: list[list[Passage]] = [[] for _ in profiles]
-        chunks = self.split_many([text for *_, text in parts])
-        for (n, field, index, _), pieces in zip(parts, chunks, strict=True):
-            out[n] += [Passage(field, index, c) for c in pieces]
-        for profile, passages in zip(profiles, out, strict=True):
-            if len(passages) > MAX_PASSAGES:
-                log.warning(
-                    "profile %s has %d passages; indexing the first %d",
-                    profile.id,
-                    len(passages),
-                    MAX_PASSAGES,
-                )
-                del passages[MAX_PASSAGES:]
-        return out
+        return self.splitter.passages_many(profiles)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """Passage embeddings (`encode`, which subclasses may override)."""
+        return self.encode(texts)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One query text's embedding, from the LRU cache when asked before."""
+        return self.encode_queries([text])[0]
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 embeddings, shape (len(texts), dimension); texts embedded

@@ -1,16 +1,16 @@
 """HTTP surface of the cluster intelligence (the gateway exposes it under /v1): technology fields,
 the competence map (JSON or CSV), cross-sector bridges and a cluster's potential.
 
-The fields are computed on first use and again when the profiles changed; like `/match`, every
-route answers 503 `not_ready` until the matcher has caught up with the change feed.
+The figures are computed in the background once the matcher has caught up with the change feed,
+and again when writes settle; every route serves the last computed state (`computed_at`) and
+answers 503 `not_ready` until the matcher has caught up and the first computation is done.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from models.intel import (
     BridgesPublic,
@@ -21,25 +21,11 @@ from models.intel import (
     FieldsPublic,
 )
 from services.matcher import intel
-from services.matcher.deps import EngineDep
-from services.matcher.fields import Landscape, Landscapes
+from services.matcher.api.deps import IntelDep, LandscapeDep
+
+__all__ = ["router"]
 
 router = APIRouter(tags=["cluster intelligence"])
-
-_state_lock = threading.Lock()
-
-
-def get_landscape(request: Request, engine: EngineDep) -> Landscape:
-    """The current landscape of the app's engine (computed now if the profiles changed)."""
-    state = request.app.state
-    with _state_lock:
-        landscapes: Landscapes | None = getattr(state, "landscapes", None)
-        if landscapes is None or landscapes.engine is not engine:
-            landscapes = state.landscapes = Landscapes(engine)
-    return landscapes.current()
-
-
-LandscapeDep = Annotated[Landscape, Depends(get_landscape)]
 
 
 @router.get("/fields", response_model=FieldsPublic)
@@ -49,11 +35,9 @@ def list_fields(landscape: LandscapeDep) -> FieldsPublic:
 
 
 @router.post("/fields/recompute", response_model=FieldsPublic)
-def recompute_fields(request: Request, engine: EngineDep) -> FieldsPublic:
+def recompute_fields(state: IntelDep) -> FieldsPublic:
     """Re-cluster now (ids are inherited from the closest previous fields)."""
-    get_landscape(request, engine)
-    landscapes: Landscapes = request.app.state.landscapes
-    return intel.fields_public(landscapes.current(recompute=True))
+    return intel.fields_public(state.recompute(refit=True))
 
 
 @router.get(

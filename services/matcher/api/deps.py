@@ -1,4 +1,5 @@
-"""Dependencies: the engine and the follower built in the lifespan, reached via app state."""
+"""Dependencies: the engine, the follower and the intelligence state built in the lifespan,
+reached via app state."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from crosslink.errors import NotReady
-from services.matcher.service import MatchEngine
+from services.matcher.intel import IntelState, Landscape
+from services.matcher.ranking import MatchEngine
 from services.matcher.sync import FeedFollower
+
+__all__ = ["EngineDep", "FollowerDep", "IntelDep", "LandscapeDep"]
 
 
 def get_follower(request: Request) -> FeedFollower:
@@ -31,5 +35,20 @@ def get_ready_engine(follower: Annotated[FeedFollower, Depends(get_follower)]) -
     return follower.engine
 
 
+def get_intel(
+    request: Request, engine: Annotated[MatchEngine, Depends(get_ready_engine)]
+) -> IntelState:
+    """The intelligence state, once the engine is ready (503 `not_ready` before)."""
+    intel: IntelState = request.app.state.intel
+    return intel
+
+
+def get_landscape(intel: Annotated[IntelState, Depends(get_intel)]) -> Landscape:
+    """The last computed landscape (503 `not_ready` before the first computation)."""
+    return intel.current()
+
+
 FollowerDep = Annotated[FeedFollower, Depends(get_follower)]
 EngineDep = Annotated[MatchEngine, Depends(get_ready_engine)]
+IntelDep = Annotated[IntelState, Depends(get_intel)]
+LandscapeDep = Annotated[Landscape, Depends(get_landscape)]

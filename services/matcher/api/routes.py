@@ -15,7 +15,9 @@ from pydantic import ValidationError
 from crosslink.errors import InvalidInput, NotReady
 from models.common import Health
 from models.matching import MatchesPublic, MatchFilters, MatchRequest
-from services.matcher.deps import EngineDep, FollowerDep
+from services.matcher.api.deps import EngineDep, FollowerDep
+
+__all__ = ["router"]
 
 router = APIRouter()
 

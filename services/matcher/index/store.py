@@ -19,6 +19,8 @@ import hashlib
 import faiss
 import numpy as np
 
+__all__ = ["PassageStore"]
+
 
 def _key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()

@@ -1,8 +1,8 @@
 """The vector index: a small interface and its FAISS implementation.
 
-Ids are int64; the matcher gives each passage the id `profile_id << 8 | passage_no`, so a
-profile's passages are found and removed together. Inner product on L2-normalised vectors is
-cosine similarity. Writes and searches are serialised by the caller (`MatchEngine`'s lock).
+Ids are int64 passage ids (`index.ids`), so a profile's passages are found and removed
+together. Inner product on L2-normalised vectors is
+cosine similarity. Writes and searches are serialised by the caller (`ProfileIndex`'s lock).
 """
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ from typing import Any, Protocol
 import faiss
 import numpy as np
 
+__all__ = ["FaissIndex", "FrozenIndex", "Hits", "VectorIndex", "ivf_lists"]
+
+Ids = np.ndarray | None  # int64 passage ids, or none given
+Hits = tuple[np.ndarray, np.ndarray]  # (scores, ids), one row per query; missing hits: id -1
+
 
 class VectorIndex(Protocol):
     dimension: int
@@ -24,13 +29,8 @@ class VectorIndex(Protocol):
     def remove(self, ids: np.ndarray) -> int: ...
 
     def search(
-        self,
-        vectors: np.ndarray,
-        k: int,
-        allowed: np.ndarray | None = None,
-        *,
-        excluded: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]: ...
+        self, vectors: np.ndarray, k: int, allowed: Ids = None, *, excluded: Ids = None
+    ) -> Hits: ...
 
     def vectors(self, ids: np.ndarray) -> np.ndarray: ...
 
@@ -68,6 +68,15 @@ class FaissIndex:
         self.exact_below = exact_below
         self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
 
+    def emptied(self) -> FaissIndex:
+        """A new, empty index with the same settings."""
+        return FaissIndex(
+            self.dimension,
+            ivf_threshold=self.ivf_threshold,
+            nprobe=self.nprobe,
+            exact_below=self.exact_below,
+        )
+
     @property
     def is_ivf(self) -> bool:
         return isinstance(self._index, faiss.IndexIVF)
@@ -103,13 +112,8 @@ class FaissIndex:
         return int(self._index.remove_ids(selector))
 
     def search(
-        self,
-        vectors: np.ndarray,
-        k: int,
-        allowed: np.ndarray | None = None,
-        *,
-        excluded: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self, vectors: np.ndarray, k: int, allowed: Ids = None, *, excluded: Ids = None
+    ) -> Hits:
         """Top-k (scores, ids) per query row; with `allowed`, only those ids are considered, with
         `excluded`, all but those (the filter applies before the cut; pass whichever is
         shorter: the selector is built per search). Missing hits have id -1."""
@@ -155,16 +159,8 @@ class FaissIndex:
         return self._index.reconstruct_batch(ids)
 
     def save(self, path: Path) -> None:
-        """Write atomically: a temporary file in the same directory, then a rename."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        os.close(fd)
-        try:
-            faiss.write_index(self._index, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        """Write atomically (see `FrozenIndex.save`)."""
+        self.frozen().save(path)
 
     def frozen(self) -> FrozenIndex:
         """A serialised copy (a memory copy, fast): snapshots write it without holding up

@@ -1,0 +1,329 @@
+"""The profile index: owns every write (upsert, delete, a page of the change feed, snapshot
+restore) and the state derived from the profiles — passages and their ids, the vector index,
+the passage store, BM25 token ids, the filter columns and the partner graph — and hands out a
+read-only `ProfileView` of it.
+
+Writes hold a write lock; readers a read lock, so matches and snapshots run side by side;
+encoding runs outside it. Readers that find the columns or BM25 out of date rebuild them one at
+a time under a build lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import fasteners
+import numpy as np
+
+from models.profiles import Change, ChangeOp, ProfilePublic
+from services.matcher.index import snapshot
+from services.matcher.index.columns import Columns, Corpus, columns_of
+from services.matcher.index.graph import PartnerGraph
+from services.matcher.index.ids import passage_ids
+from services.matcher.index.lexicon import LexiconKeeper
+from services.matcher.index.store import PassageStore
+from services.matcher.index.vectors import FaissIndex, VectorIndex
+from services.matcher.index.view import ProfileView
+from services.matcher.text import FIELD_CODES, Passage, Vocabulary, profile_text, tokenize
+
+if TYPE_CHECKING:
+    from services.matcher.embedding import Encoder
+
+__all__ = ["ProfileIndex"]
+
+log = logging.getLogger("crosslink.matcher.index")
+
+
+class ProfileIndex:
+    """Profiles, their passages and vectors, and everything searched or filtered over them.
+
+    Args:
+        encoder: cuts profiles into passages and embeds them.
+        index: the vector index (a fresh FaissIndex by default).
+        lexicon_inline_below: profile count under which BM25 is rebuilt on the query path;
+            above it, in a helper process while queries use the previous one.
+        compact_above: distinct passage texts past which the passage store turns float16.
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        index: VectorIndex | None = None,
+        *,
+        lexicon_inline_below: int = 2_000,
+        compact_above: int = 262_144,
+    ) -> None:
+        self.encoder = encoder
+        self.index = index if index is not None else FaissIndex(encoder.dimension)
+        self.seq = 0
+        self.changed = False  # since the last snapshot
+        self.writes = 0  # writes applied (what derived views compare to know they are stale)
+        self._lock = fasteners.ReaderWriterLock()
+        self._build_lock = threading.Lock()
+        self._profiles: dict[int, ProfilePublic] = {}
+        self._passages: dict[int, list[Passage]] = {}
+        self._fields: dict[int, np.ndarray] = {}
+        self._columns: dict[int, Columns] = {}  # corpus column values per profile
+        # Passage vectors for scoring candidates, each distinct text once (store.py); each
+        # profile holds the rows of its passages.
+        self._store = PassageStore(encoder.dimension, compact_above=compact_above)
+        self._store_rows: dict[int, np.ndarray] = {}
+        self._graph = PartnerGraph(self._profiles)
+        self._corpus: Corpus | None = None
+        # BM25: token ids per profile (tokenised once, on write) and the lexicon built from them.
+        self._vocabulary = Vocabulary()
+        self._tokens: dict[int, np.ndarray] = {}
+        self._lexicon = LexiconKeeper(
+            self._tokens,
+            self._vocabulary,
+            inline_below=lexicon_inline_below,
+            read_lock=self._lock.read_lock,
+            build_lock=self._build_lock,
+        )
+        self.view = ProfileView(
+            profiles=self._profiles,
+            passages=self._passages,
+            fields=self._fields,
+            store_rows=self._store_rows,
+            tokens=self._tokens,
+            store=self._store,
+            graph=self._graph,
+            vocabulary=self._vocabulary,
+            index=lambda: self.index,
+            corpus=self._current_corpus,
+        )
+
+    @property
+    def lexicon_inline_below(self) -> int:
+        return self._lexicon.inline_below
+
+    @lexicon_inline_below.setter
+    def lexicon_inline_below(self, value: int) -> None:
+        self._lexicon.inline_below = value
+
+    def reading(self) -> contextlib.AbstractContextManager[object]:
+        """A read lock: the profiles, passages and index do not change while it is held."""
+        return self._lock.read_lock()
+
+    def count(self) -> int:
+        return len(self._profiles)
+
+    def get(self, profile_id: int) -> ProfilePublic | None:
+        return self._profiles.get(profile_id)
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def upsert(self, profiles: list[ProfilePublic]) -> None:
+        """Add or replace profiles; passages are encoded in batches."""
+        self._commit(profiles, [], None)
+
+    def delete(self, profile_id: int) -> None:
+        """Remove a profile; it is never returned again."""
+        self._commit([], [profile_id], None)
+
+    def apply(self, changes: list[Change]) -> None:
+        """Apply a page of the change feed in order (the last change per profile decides)."""
+        if not changes:
+            return
+        last: dict[int, Change] = {}
+        for change in changes:
+            last[change.profile_id] = change
+        upserts = [c.profile for c in last.values() if c.op != ChangeOp.delete and c.profile]
+        deletes = [c.profile_id for c in last.values() if c.op == ChangeOp.delete]
+        self._commit(upserts, deletes, max(c.seq for c in changes))
+
+    def advance(self, seq: int) -> None:
+        """Record that the feed holds nothing more up to `seq`."""
+        with self._lock.write_lock():
+            self.seq = max(self.seq, seq)
+
+    def _commit(self, profiles: list[ProfilePublic], deletes: list[int], seq: int | None) -> None:
+        latest = {p.id: p.model_copy(update={"contact": None}) for p in profiles}
+        passages = dict(zip(latest, self.encoder.passages_many(list(latest.values())), strict=True))
+        # Unchanged text (e.g. only partners changed) keeps its vectors.
+        encode = [pid for pid in latest if self._passages.get(pid) != passages[pid]]
+        texts = [p.text for pid in encode for p in passages[pid]]
+        vectors = self.encoder.encode_passages(texts)
+        words = tokenize([profile_text(p) for p in latest.values()])
+        with self._lock.write_lock():
+            for pid, tokens in zip(latest, words, strict=True):
+                self._tokens[pid] = self._vocabulary.encode(tokens)
+            for pid in deletes:
+                self._tokens.pop(pid, None)
+            stale = [pid for pid in [*encode, *deletes] if pid in self._passages]
+            self.index.remove(self._ids_of(stale))
+            self.index.add(self._ids_of(encode, passages), vectors)
+            fresh = dict(
+                zip(
+                    encode,
+                    np.split(vectors, np.cumsum([len(passages[pid]) for pid in encode])[:-1])
+                    if encode
+                    else [],
+                    strict=True,
+                )
+            )
+            for pid in deletes:
+                self._forget(pid)
+            for pid, profile in latest.items():
+                texts = [p.text for p in passages[pid]]
+                if pid in fresh:
+                    rows = self._store.add(texts, fresh[pid])
+                else:  # same texts: the same rows, one more reference before _forget's release
+                    rows = self._store.retain(self._store_rows[pid])
+                self._forget(pid)
+                self._remember(profile, passages[pid], rows)
+            if seq is not None:
+                self.seq = max(self.seq, seq)
+            self._corpus = None
+            self._lexicon.stale = True
+            self.changed = True
+            self.writes += 1
+
+    def _ids_of(
+        self, profile_ids: list[int], passages: dict[int, list[Passage]] | None = None
+    ) -> np.ndarray:
+        of = self._passages if passages is None else passages
+        return np.concatenate(
+            [passage_ids(pid, len(of[pid])) for pid in profile_ids] + [np.zeros(0, dtype=np.int64)]
+        )
+
+    def _remember(self, profile: ProfilePublic, passages: list[Passage], rows: np.ndarray) -> None:
+        self._profiles[profile.id] = profile
+        self._passages[profile.id] = passages
+        self._store_rows[profile.id] = rows
+        self._fields[profile.id] = np.array([FIELD_CODES[p.field] for p in passages], dtype=np.int8)
+        self._columns[profile.id] = columns_of(profile)
+        self._graph.add(profile)
+
+    def _forget(self, profile_id: int) -> None:
+        old = self._profiles.pop(profile_id, None)
+        self._passages.pop(profile_id, None)
+        self._fields.pop(profile_id, None)
+        self._columns.pop(profile_id, None)
+        rows = self._store_rows.pop(profile_id, None)
+        if rows is not None:
+            self._store.release(rows)
+        if old is not None:
+            self._graph.remove(old)
+
+    # --- columns and BM25 ---------------------------------------------------------------------
+
+    def warm(self) -> None:
+        """Build what the first query needs (the follower calls this before reporting ready):
+        the columns, BM25 and every profile's partner set (~1 s for the full CORDIS set; a
+        cold set cost the first matches after a restart ~10 ms each)."""
+        with self._lock.read_lock():
+            self._current_corpus()
+            for profile in self._profiles.values():
+                self._graph.neighbour_ids(profile)
+
+    def settle(self, timeout: float | None = None) -> None:
+        """Wait until a BM25 rebuild in the background (if any) has landed."""
+        self._lexicon.settle(timeout)
+
+    def _current_corpus(self) -> Corpus:
+        """The columns, rebuilt if profiles changed; BM25 as fresh as the lexicon is (call with
+        the read lock held)."""
+        corpus = self._corpus
+        if (
+            corpus is not None
+            and corpus.lexicon is self._lexicon.lexicon
+            and self._lexicon.fresh_enough()
+        ):
+            return corpus
+        with self._build_lock:
+            lexicon = self._lexicon.current()
+            if self._corpus is None:
+                self._corpus = Corpus.build(self._columns, self._fields, self._store_rows, lexicon)
+            elif self._corpus.lexicon is not lexicon:
+                self._corpus = self._corpus.with_lexicon(lexicon)
+            return self._corpus
+
+    # --- snapshots ----------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> snapshot.Manifest:
+        """Write a snapshot of the index, the profiles, the derived state (passages, their
+        vectors, BM25 token ids) and the applied seq. The state is copied under the read lock
+        and written outside it, so matching goes on while the files are written."""
+        empty = np.zeros(0, dtype=np.int64)
+        with self._lock.read_lock():
+            index = self.index.frozen() if isinstance(self.index, FaissIndex) else self.index
+            profiles = list(self._profiles.values())
+            seq = self.seq
+            passages = [self._passages[p.id] for p in profiles]
+            rows = np.concatenate([*(self._store_rows[p.id] for p in profiles), empty])
+            tokens = [self._tokens.get(p.id, empty.astype(np.int32)) for p in profiles]
+            vocabulary = list(self._vocabulary.ids)
+            distinct, inverse = np.unique(rows, return_inverse=True)
+            vectors = np.array(self._store.vectors(distinct), dtype=np.float32)
+            self.changed = False
+        try:
+            return snapshot.write(
+                directory,
+                index=index,
+                profiles=profiles,
+                seq=seq,
+                model=self.encoder.name,
+                passages=snapshot.PASSAGE_SCHEME,
+                state=snapshot.state_of(passages, inverse, vectors, tokens, vocabulary),
+            )
+        except BaseException:
+            self.changed = True
+            raise
+
+    def load(self, directory: Path) -> bool:
+        """Restore a snapshot made with the same model; False (and empty) otherwise."""
+        found = snapshot.readable(directory, self.encoder.name, self.encoder.dimension)
+        if found is None:
+            return False
+        manifest, profiles, state = found
+        if state is not None:
+            passages, tokens, vocabulary, vectors = snapshot.unpack(state, profiles)
+        else:  # an older snapshot: split, tokenise, and read the vectors back from the index
+            passages = {
+                p.id: found
+                for p, found in zip(profiles, self.encoder.passages_many(profiles), strict=True)
+            }
+            tokens, vocabulary, vectors = None, None, None
+        words = tokenize([profile_text(p) for p in profiles]) if tokens is None else None
+        with self._lock.write_lock():
+            self.index.load(snapshot.index_path(directory, manifest))
+            if self.index.count() != sum(len(v) for v in passages.values()):
+                log.warning("snapshot index and profiles disagree: rebuilding from seq 0")
+                self.index = (
+                    self.index.emptied()
+                    if isinstance(self.index, FaissIndex)
+                    else FaissIndex(self.encoder.dimension)
+                )
+                return False
+            if vectors is None:
+                vectors = np.split(
+                    self.index.vectors(self._ids_of([p.id for p in profiles], passages)),
+                    np.cumsum([len(passages[p.id]) for p in profiles])[:-1],
+                )
+            if vocabulary is not None:
+                self._vocabulary.ids = vocabulary
+            for i, profile in enumerate(profiles):
+                texts = [p.text for p in passages[profile.id]]
+                self._remember(profile, passages[profile.id], self._store.add(texts, vectors[i]))
+                self._tokens[profile.id] = (
+                    tokens[i] if tokens is not None else self._vocabulary.encode(words[i])  # type: ignore[index]
+                )
+            self.seq = manifest.seq
+            self._graph.clear_cache()
+            self._corpus = None
+            self._lexicon.stale = True
+            self.changed = False
+            self.writes += 1
+        log.info(
+            "loaded snapshot %s: %d profiles at seq %d%s",
+            manifest.snapshot,
+            len(profiles),
+            manifest.seq,
+            "" if state is not None else " (engine state derived again)",
+        )
+        return True

@@ -1,0 +1,156 @@
+"""Why a candidate was suggested: its best passage, shared terms and sectors, plain reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.matching import Explanation, MatchedPassage, MatchResult
+from models.profiles import ProfilePublic
+from models.reference import nuts2_of
+from services.matcher.ranking.query import Query
+from services.matcher.ranking.scored import Scored
+from services.matcher.text import Passage, profile_text, shared_tokens, tokenize
+
+__all__ = ["Evidence", "explain", "reasons", "results", "shared_sectors", "shared_terms"]
+
+MAX_TERMS = 8
+SNIPPET = 120
+CLOSE = 0.35  # cosine above which a passage is called close to the query
+
+
+def shared_terms(
+    query_tokens: Sequence[str],
+    candidate: ProfilePublic,
+    idf: Callable[[str], float],
+    common: Collection[str] | None = None,
+) -> list[str]:
+    """Words in both texts (stop words removed), rarest first; `common` when already known."""
+    if common is None:
+        common = set(query_tokens) & set(tokenize([profile_text(candidate)])[0])
+    return sorted(common, key=lambda t: (-idf(t), t))[:MAX_TERMS]
+
+
+def shared_sectors(candidate: ProfilePublic, wanted: Sequence[str]) -> list[str]:
+    """The candidate's sectors that lie in, or contain, a wanted sector."""
+    return [s for s in candidate.sectors if any(s.startswith(w) or w.startswith(s) for w in wanted)]
+
+
+def _snippet(text: str) -> str:
+    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one result is explained from."""
+
+    candidate: ProfilePublic
+    passage: Passage  # its passage closest to the query ...
+    query_part: str  # ... and the part of the query it is closest to
+    part_is_need: bool
+    components: dict[str, float]
+    terms: list[str]
+    sectors: list[str]
+    common_partners: int
+    seeker: ProfilePublic | None
+    topical_partners: int = 0
+
+
+def reasons(e: Evidence) -> list[str]:
+    """The plain-language reasons, strongest first."""
+    candidate, passage, components, seeker = e.candidate, e.passage, e.components, e.seeker
+    what = {
+        "offer": "offers",
+        "need": "also needs",
+        "keywords": "lists",
+        "description": "describes",
+        "name": "is named",
+    }[passage.field]
+    yours = "your need" if e.part_is_need else "your description"
+    if components.get("semantic", 0.0) >= CLOSE:
+        out = [
+            f'It {what} "{_snippet(passage.text)}", close to {yours} "{_snippet(e.query_part)}".'
+        ]
+    else:
+        out = [f'Its closest passage is "{_snippet(passage.text)}" (a weak semantic match).']
+    if e.terms:
+        out.append("Shared terms: " + ", ".join(e.terms[:5]) + ".")
+    if e.sectors:
+        out.append("Works in the sectors " + ", ".join(e.sectors) + ".")
+    if components.get("reciprocal", 0.0) >= 0.5 and seeker is not None:
+        out.append("It needs something you offer, so the partnership can go both ways.")
+    if components.get("known", 0.0) > 0:
+        out.append("You have worked together before.")
+    if e.common_partners:
+        out.append(f"It has worked with {e.common_partners} of your partners.")
+    if e.topical_partners:
+        many = "organisations" if e.topical_partners != 1 else "organisation"
+        out.append(f"It has worked with {e.topical_partners} {many} close to your need.")
+    if candidate.partners:
+        n = len(candidate.partners)
+        out.append(f"It has {n} known partner{'s' if n != 1 else ''}.")
+    where = candidate.region_name or candidate.country_name or candidate.country
+    if seeker is not None and where and nuts2_of(candidate.region) != nuts2_of(seeker.region):
+        out.append(f"It is based in {where}, outside your region.")
+    elif where:
+        out.append(f"It is based in {where}.")
+    return out
+
+
+def explain(e: Evidence) -> Explanation:
+    """The explanation attached to one result."""
+    return Explanation(
+        passage=MatchedPassage(field=e.passage.field, index=e.passage.index, text=e.passage.text),
+        query_part=e.query_part,
+        shared_terms=e.terms,
+        shared_sectors=e.sectors,
+        components={k: round(float(v), 6) for k, v in e.components.items()},
+        reasons=reasons(e),
+    )
+
+
+def results(
+    scored: Scored,
+    scores: np.ndarray,
+    page: np.ndarray,
+    query: Query,
+    seeker: ProfilePublic | None,
+    wanted: list[str],
+) -> list[MatchResult]:
+    """The results at `page` (candidate positions, best first), each with its explanation:
+    its best passage and the query part it is closest to, shared terms and sectors."""
+    found, corpus = scored.found, scored.pool.corpus
+    out = []
+    for j in page:
+        start, count = found.starts[j], found.counts[j]
+        local = int(np.argmax(scored.best_sim[start : start + count]))
+        part = int(scored.best_part[start + local])
+        candidate = found.candidates[j]
+        out.append(
+            MatchResult(
+                profile=candidate,
+                score=round(float(scores[j]), 6),
+                explanation=explain(
+                    Evidence(
+                        candidate=candidate,
+                        passage=found.passages[j][local],
+                        query_part=query.parts[part],
+                        part_is_need=bool(query.is_need[part]),
+                        components={k: float(v[j]) for k, v in scored.components.items()},
+                        terms=shared_terms(
+                            scored.tokens,
+                            candidate,
+                            lambda t: corpus.lexicon.idf(scored.query_ids.get(t)),
+                            shared_tokens(scored.query_ids, found.candidate_tokens[j]),
+                        ),
+                        sectors=shared_sectors(candidate, wanted),
+                        common_partners=int(found.common[j]),
+                        seeker=seeker,
+                        topical_partners=int(found.raw["topical_partners"][j]),
+                    )
+                ),
+            )
+        )
+    return out
