@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crosslink.settings import ProfilesClientSettings
 
 
 def default_model() -> str:
@@ -16,14 +17,8 @@ def default_model() -> str:
     return str(get_model_path())
 
 
-class MatcherSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="CROSSLINK_", extra="ignore", populate_by_name=True
-    )
-
-    profiles_url: str = "http://127.0.0.1:8001"
+class MatcherSettings(ProfilesClientSettings):
     model: str = Field(default_factory=default_model, description="sentence-transformers name/path")
-    data_dir: Path = Path("./var")
     # onnx-int8: ~2x the torch throughput on 2 cores, cosine agreement ~0.99 (docs/BENCHMARKS.md).
     encoder_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     encoder_threads: int | None = Field(default=None, ge=1, description="Default: all cores")
@@ -61,7 +56,14 @@ class MatcherSettings(BaseSettings):
         gt=0,
         validation_alias=AliasChoices("snapshot_interval", "CROSSLINK_MATCHER_SNAPSHOT_INTERVAL"),
     )
-    upstream_timeout: float = Field(default=10.0, gt=0)
+    # The change-feed call's timeout; CROSSLINK_UPSTREAM_TIMEOUT, its old name, still works.
+    upstream_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "upstream_timeout", "CROSSLINK_MATCHER_FEED_TIMEOUT", "CROSSLINK_UPSTREAM_TIMEOUT"
+        ),
+    )
 
     @property
     def model_cache_dir(self) -> Path:

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from gateway.access.keys import Scope, create_key
 from gateway.app import create_app
 from gateway.config import GatewaySettings
-from gateway.keys import Scope, create_key
 from services.matcher.app import create_app as create_matcher_app
 from services.matcher.config import MatcherSettings, default_model
 from services.matcher.encoder import Encoder

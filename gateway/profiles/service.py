@@ -1,12 +1,17 @@
-"""Profiles through the gateway: ownership by hub, contact details by scope."""
+"""Profiles through the gateway: ownership by hub, contact details by scope.
+
+Ownership is checked once, by the profiles service: a change is sent with the caller's hub in
+`X-Crosslink-Owner` (none for an admin) and refused there, in the same transaction as the write,
+if the profile belongs to another hub."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from crosslink.errors import Forbidden
-from gateway.auth import Caller
+from gateway.access import Caller, Scope
 from gateway.deps import Services
-from gateway.keys import Scope
-from gateway.upstream import expect
+from gateway.upstream import UpstreamRejected, expect
 from models.profiles import (
     ImportResult,
     ProfileCreate,
@@ -59,15 +64,21 @@ async def create_profile(
     return visible(expect(ProfilePublic, body, "profiles"), caller)
 
 
-async def _check_may_change(*, services: Services, caller: Caller, profile_id: int) -> None:
+async def _change(
+    *, services: Services, caller: Caller, method: str, profile_id: int, **kwargs: Any
+) -> Any:
+    """A PATCH or DELETE on behalf of the caller; the profiles service checks the owner."""
     caller.require(Scope.write)
-    current = await fetch_profile(services=services, profile_id=profile_id)
-    if not caller.may_change(current.owner):
+    try:
+        return await services.profiles.json(method, f"/profiles/{profile_id}", **kwargs)
+    except UpstreamRejected as exc:
+        if exc.status_code != 403:
+            raise
         raise Forbidden(
             f"profile {profile_id} belongs to another hub; '{caller.hub}' may only change or "
             "delete the profiles it created",
             details={"profile_id": profile_id},
-        )
+        ) from exc
 
 
 def _version_headers(if_match: str | None) -> dict[str, str]:
@@ -82,10 +93,11 @@ async def update_profile(
     profile_in: ProfileUpdate,
     if_match: str | None = None,
 ) -> ProfilePublic:
-    await _check_may_change(services=services, caller=caller, profile_id=profile_id)
-    body = await services.profiles.json(
-        "PATCH",
-        f"/profiles/{profile_id}",
+    body = await _change(
+        services=services,
+        caller=caller,
+        method="PATCH",
+        profile_id=profile_id,
         params={"include_contact": "true"},
         json=profile_in.model_dump(mode="json", exclude_unset=True),
         headers={**_owner_headers(caller), **_version_headers(if_match)},
@@ -96,10 +108,11 @@ async def update_profile(
 async def delete_profile(
     *, services: Services, caller: Caller, profile_id: int, if_match: str | None = None
 ) -> None:
-    await _check_may_change(services=services, caller=caller, profile_id=profile_id)
-    await services.profiles.request(
-        "DELETE",
-        f"/profiles/{profile_id}",
+    await _change(
+        services=services,
+        caller=caller,
+        method="DELETE",
+        profile_id=profile_id,
         headers={**_owner_headers(caller), **_version_headers(if_match)},
     )
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from gateway.deps import CallerDep, ServicesDep
-from gateway.routes import COMMON, ProfileId, errors
-from gateway.upstream import expect
+from gateway.deps import CallerDep, ProfileIdPath, ServicesDep
+from gateway.intel import service
+from gateway.openapi import COMMON, errors
 from models.intel import (
     BridgesPublic,
     BridgesQuery,
@@ -25,7 +25,7 @@ router = APIRouter(tags=["cluster intelligence"], responses=COMMON)
 @router.get("/fields", response_model=FieldsPublic)
 async def get_fields(caller: CallerDep, services: ServicesDep) -> FieldsPublic:
     """The technology fields: id, characteristic terms, number of organisations."""
-    return expect(FieldsPublic, await services.matchers.json("GET", "/fields"), "matcher")
+    return await service.get_fields(services=services)
 
 
 @router.get(
@@ -37,8 +37,7 @@ async def get_competence_map(
     caller: CallerDep, services: ServicesDep, query: Annotated[CompetenceQuery, Query()]
 ) -> CompetenceMap | Response:
     """Per region x technology field: organisations, specialisation index, top organisations."""
-    body = await services.matchers.json("GET", "/map/competences", params=query.upstream())
-    result = expect(CompetenceMap, body, "matcher")
+    result = await service.get_competence_map(services=services, query=query)
     if query.format == "csv":
         return Response(
             result.to_csv(),
@@ -55,16 +54,14 @@ async def get_bridges(
     caller: CallerDep, services: ServicesDep, query: Annotated[BridgesQuery, Query()]
 ) -> BridgesPublic:
     """Cross-sector bridges: one's need answered by another's offer, across regions."""
-    body = await services.matchers.json("GET", "/bridges", params=query.upstream())
-    return expect(BridgesPublic, body, "matcher")
+    return await service.get_bridges(services=services, query=query)
 
 
 @router.get(
     "/clusters/{profile_id}/potential", response_model=ClusterPotential, responses=errors(404)
 )
 async def get_cluster_potential(
-    profile_id: ProfileId, caller: CallerDep, services: ServicesDep
+    profile_id: ProfileIdPath, caller: CallerDep, services: ServicesDep
 ) -> ClusterPotential:
     """A cluster's fields and their regional specialisation, peers, bridges and gaps."""
-    body = await services.matchers.json("GET", f"/clusters/{profile_id}/potential")
-    return expect(ClusterPotential, body, "matcher")
+    return await service.get_cluster_potential(services=services, profile_id=profile_id)
