@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.gateway.conftest import Stack
-from tests.gateway.data import PROFILES
+from tests.gateway.conftest import PROFILES, Stack
 
 pytestmark = pytest.mark.anyio
 
