@@ -24,8 +24,7 @@ ORGANISATIONS: dict[str, dict[str, Any]] = {
         "city": "Dresden",
         "description": (
             "Applied research institute for laser welding, laser cutting and "
-            "in-process monitoring of welding and joining processes for aluminium "
-            "and steel parts."
+            "in-process monitoring of joining processes for metal parts."
         ),
         "offers": ["laser welding process monitoring", "weld seam inspection with cameras"],
         "needs": ["industrial partners for pilot lines"],
@@ -78,7 +77,7 @@ ORGANISATIONS: dict[str, dict[str, Any]] = {
         "name": "Alu Parts Lombardia",
         "kind": "sme",
         "country": "IT",
-        "region": "ITC4C",
+        "region": "ITC4",
         "city": "Milano",
         "description": (
             "We make aluminium parts for the automotive industry by die casting and machining."
@@ -86,7 +85,7 @@ ORGANISATIONS: dict[str, dict[str, Any]] = {
         "offers": ["aluminium die casting", "CNC machining"],
         "needs": ["help with laser-welding process monitoring"],
         "keywords": ["aluminium", "die casting"],
-        "sectors": ["C24.5", "C25"],
+        "sectors": ["C25"],
         "languages": ["it", "en"],
     },
     "viennapv": {
@@ -186,35 +185,30 @@ ORGANISATIONS: dict[str, dict[str, Any]] = {
         "name": "Athens Solar Lab",
         "kind": "research",
         "country": "EL",
-        "region": "EL303",
+        "region": "EL30",
         "city": "Athens",
         "description": (
-            "University laboratory for photovoltaic materials, solar module "
-            "testing and the reliability of solar cells."
+            "Research laboratory for photovoltaic modules, solar cell reliability "
+            "and grid integration of solar power."
         ),
-        "offers": ["solar module testing", "perovskite research"],
-        "needs": ["manufacturers for field trials"],
+        "offers": ["solar module reliability testing"],
         "keywords": ["photovoltaics", "solar energy"],
-        "sectors": ["M72.1", "P85.4"],
+        "sectors": ["M72.1"],
         "languages": ["el", "en"],
     },
     "warsawsoft": {
         "name": "Warsaw Software House",
         "kind": "sme",
         "country": "PL",
-        "region": "PL911",
+        "region": "PL91",
         "city": "Warszawa",
         "description": (
-            "Software company building machine-learning systems for factories: "
-            "computer vision for quality inspection and predictive maintenance."
+            "Software company building computer vision and machine learning "
+            "systems for quality inspection in factories."
         ),
-        "offers": [
-            "computer vision for quality inspection",
-            "predictive maintenance software",
-            "machine learning models",
-        ],
+        "offers": ["computer vision for quality inspection", "machine learning models"],
         "needs": ["manufacturing pilot sites"],
-        "keywords": ["machine learning", "computer vision", "predictive maintenance"],
+        "keywords": ["computer vision", "machine learning"],
         "sectors": ["J62"],
         "languages": ["pl", "en"],
     },
@@ -222,7 +216,7 @@ ORGANISATIONS: dict[str, dict[str, Any]] = {
         "name": "BioPack Cluster Catalunya",
         "kind": "cluster",
         "country": "ES",
-        "region": "ES511",
+        "region": "ES51",
         "city": "Barcelona",
         "description": (
             "Cluster organisation of food and plastics companies developing "
@@ -232,7 +226,7 @@ ORGANISATIONS: dict[str, dict[str, Any]] = {
         "needs": ["compostable film expertise"],
         "keywords": ["bioplastics", "food packaging", "circular economy"],
         "sectors": ["C22.2", "C10"],
-        "languages": ["es", "ca", "en"],
+        "languages": ["es", "en"],
     },
     "hydrogen": {
         "name": "North Sea Hydrogen Valley",

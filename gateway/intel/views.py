@@ -10,32 +10,25 @@ from fastapi import APIRouter, Query, Response
 from gateway.deps import CallerDep, ProfileIdPath, ServicesDep
 from gateway.intel import service
 from gateway.openapi import COMMON, errors
-from models.intel import (
-    BridgesPublic,
-    BridgesQuery,
-    ClusterPotential,
-    CompetenceMap,
-    CompetenceQuery,
-    FieldsPublic,
-)
+from models import intel as wire
 
 router = APIRouter(tags=["cluster intelligence"], responses=COMMON)
 
 
-@router.get("/fields", response_model=FieldsPublic)
-async def get_fields(caller: CallerDep, services: ServicesDep) -> FieldsPublic:
+@router.get("/fields", response_model=wire.FieldsPublic)
+async def get_fields(caller: CallerDep, services: ServicesDep) -> wire.FieldsPublic:
     """The technology fields: id, characteristic terms, number of organisations."""
     return await service.get_fields(services=services)
 
 
 @router.get(
     "/map/competences",
-    response_model=CompetenceMap,
+    response_model=wire.CompetenceMap,
     responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
 )
 async def get_competence_map(
-    caller: CallerDep, services: ServicesDep, query: Annotated[CompetenceQuery, Query()]
-) -> CompetenceMap | Response:
+    caller: CallerDep, services: ServicesDep, query: Annotated[wire.CompetenceQuery, Query()]
+) -> wire.CompetenceMap | Response:
     """Per region x technology field: organisations, specialisation index, top organisations."""
     result = await service.get_competence_map(services=services, query=query)
     if query.format == "csv":
@@ -49,19 +42,19 @@ async def get_competence_map(
     return result
 
 
-@router.get("/bridges", response_model=BridgesPublic)
+@router.get("/bridges", response_model=wire.BridgesPublic)
 async def get_bridges(
-    caller: CallerDep, services: ServicesDep, query: Annotated[BridgesQuery, Query()]
-) -> BridgesPublic:
+    caller: CallerDep, services: ServicesDep, query: Annotated[wire.BridgesQuery, Query()]
+) -> wire.BridgesPublic:
     """Cross-sector bridges: one's need answered by another's offer, across regions."""
     return await service.get_bridges(services=services, query=query)
 
 
 @router.get(
-    "/clusters/{profile_id}/potential", response_model=ClusterPotential, responses=errors(404)
+    "/clusters/{profile_id}/potential", response_model=wire.ClusterPotential, responses=errors(404)
 )
 async def get_cluster_potential(
     profile_id: ProfileIdPath, caller: CallerDep, services: ServicesDep
-) -> ClusterPotential:
+) -> wire.ClusterPotential:
     """A cluster's fields and their regional specialisation, peers, bridges and gaps."""
     return await service.get_cluster_potential(services=services, profile_id=profile_id)

@@ -49,18 +49,22 @@ async def get_profile(*, services: Services, caller: Caller, profile_id: int) ->
     return visible(await fetch_profile(services=services, profile_id=profile_id), caller)
 
 
+async def _create(
+    services: Services, caller: Caller, path: str, headers: dict[str, str], **kwargs: Any
+) -> Any:
+    """A POST creating profiles owned by the caller's hub."""
+    caller.require(Scope.write)
+    assert caller.hub is not None
+    headers = {**headers, OWNER_HEADER: caller.hub}
+    return await services.profiles.json("POST", path, headers=headers, **kwargs)
+
+
 async def create_profile(
     *, services: Services, caller: Caller, profile_in: ProfileCreate
 ) -> ProfilePublic:
-    caller.require(Scope.write)
-    assert caller.hub is not None
-    body = await services.profiles.json(
-        "POST",
-        "/profiles",
-        params={"include_contact": "true"},
-        json=profile_in.model_dump(mode="json", exclude_unset=True),
-        headers={OWNER_HEADER: caller.hub},
-    )
+    json = profile_in.model_dump(mode="json", exclude_unset=True)
+    params = {"include_contact": "true"}
+    body = await _create(services, caller, "/profiles", {}, params=params, json=json)
     return visible(expect(ProfilePublic, body, "profiles"), caller)
 
 
@@ -128,12 +132,6 @@ async def list_profiles(*, services: Services, params: list[tuple[str, str]]) ->
 async def bulk_import(
     *, services: Services, caller: Caller, body: bytes, content_type: str
 ) -> ImportResult:
-    caller.require(Scope.write)
-    assert caller.hub is not None
-    result = await services.profiles.json(
-        "POST",
-        "/profiles/bulk",
-        content=body,
-        headers={"Content-Type": content_type, OWNER_HEADER: caller.hub},
-    )
+    headers = {"Content-Type": content_type}
+    result = await _create(services, caller, "/profiles/bulk", headers, content=body)
     return expect(ImportResult, result, "profiles")
