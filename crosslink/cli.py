@@ -12,7 +12,7 @@ app = typer.Typer(help="crosslink: cross-regional partner matchmaking", no_args_
 _COMMAND_MODULES = (
     "services.profiles.cli",
     "services.profiles.cordis",
-    "gateway.cli",
+    "gateway.access.cli",
     "crosslink.run",
 )
 

@@ -13,6 +13,8 @@
     +-- NotReady              503 not_ready
 
 Every error body is `{"error": {"code", "message", "details"}}` (models.common.ErrorBody);
+`invalid_input(errors)` is the one translation of a validation error into that body (used by the
+handlers, the matcher's and the gateway's own checks and the profiles importer);
 `install_error_handlers(app)` maps these, FastAPI's validation errors, HTTP errors and anything
 unexpected (logged, answered 500 without a traceback).
 """
@@ -20,12 +22,14 @@ unexpected (logged, answered 500 without a traceback).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("crosslink.errors")
@@ -107,14 +111,26 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
-    out = []
-    for err in exc.errors():
-        msg = str(err.get("msg", ""))
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        out.append({"loc": list(err.get("loc", ())), "message": msg, "type": err.get("type")})
-    return out
+def invalid_input(
+    errors: Sequence[Any], *, loc_prefix: tuple[str, ...] = (), fallback: str = "request"
+) -> InvalidInput:
+    """The one way a validation error (pydantic's or FastAPI's `.errors()`) becomes the error body:
+    `where: message` of the first error, every error in `details` as `{loc, message, type}`."""
+    details = []
+    for err in errors:
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        loc = [*loc_prefix, *err.get("loc", ())]
+        details.append({"loc": loc, "message": message, "type": err.get("type")})
+    if not details:
+        return InvalidInput(f"{fallback}: invalid", details=[])
+    first = details[0]
+    where = ".".join(str(part) for part in first["loc"] if part != "body") or fallback
+    return InvalidInput(f"{where}: {first['message']}", details=details)
+
+
+def invalid_input_from(exc: ValidationError, *, fallback: str = "request") -> InvalidInput:
+    """`invalid_input` for a pydantic ValidationError raised outside request parsing."""
+    return invalid_input(exc.errors(include_url=False, include_input=False), fallback=fallback)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -126,11 +142,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = _validation_details(exc)
-        first = details[0] if details else {"loc": [], "message": "invalid request"}
-        where = ".".join(str(p) for p in first["loc"] if p != "body") or "request"
-        message = f"{where}: {first['message']}"
-        return error_response(422, "invalid_input", message, details)
+        error = invalid_input(exc.errors())
+        return error_response(error.status_code, error.code, error.message, error.details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

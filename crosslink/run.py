@@ -17,7 +17,9 @@ from enum import StrEnum
 
 import httpx
 import typer
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+
+from crosslink.settings import CrosslinkSettings
 
 
 class Service(StrEnum):
@@ -33,15 +35,15 @@ FACTORIES = {
 }
 
 
-class RunSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CROSSLINK_")
-
+class RunSettings(CrosslinkSettings):
     host: str = "127.0.0.1"
     profiles_port: int = 8001
     matcher_port: int = 8002
     gateway_port: int = 8000
     log_level: str = "INFO"
-    startup_timeout: float = 300.0
+    startup_timeout: float = Field(
+        default=300.0, gt=0, description="Seconds `crosslink run` waits for each service to start"
+    )
 
     def port(self, service: Service) -> int:
         return {
@@ -154,7 +156,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _announce_admin_key() -> None:
-    from gateway.cli import ensure_admin_key
+    from gateway.access.cli import ensure_admin_key
     from gateway.config import GatewaySettings
 
     path = ensure_admin_key(GatewaySettings())

@@ -10,15 +10,12 @@ from fastapi import Depends, FastAPI
 
 from crosslink.errors import install_error_handlers
 from crosslink.observability import instrument
-from gateway import routes_intel
+from gateway import batch, health, intel, matching, profiles, visits, vouchers, web
+from gateway.access import RateLimiter, make_engine
 from gateway.config import GatewaySettings
 from gateway.deps import Services, reject_nul_in_query
-from gateway.keys import make_engine
-from gateway.plans import create_plan_table
-from gateway.ratelimit import RateLimiter
-from gateway.routes import health, journeys, matching, profiles
 from gateway.upstream import Upstream, UpstreamPool
-from gateway.web.router import router as pages
+from gateway.visits import create_plan_table
 
 DESCRIPTION = """Cross-regional partner matchmaking for SMEs, research bodies and clusters.
 
@@ -90,7 +87,7 @@ def create_app(
     install_error_handlers(app)
     instrument(app, service="gateway")  # X-Request-ID in, out and in logs; /metrics
     app.include_router(health.router)
-    for module in (profiles, matching, journeys, routes_intel):
-        app.include_router(module.router, prefix="/v1", dependencies=[Depends(reject_nul_in_query)])
-    app.include_router(pages)
+    for domain in (profiles, matching, vouchers, batch, visits, intel):
+        app.include_router(domain.router, prefix="/v1", dependencies=[Depends(reject_nul_in_query)])
+    app.include_router(web.router)
     return app

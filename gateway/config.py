@@ -1,20 +1,17 @@
-"""Gateway settings: one BaseSettings, env prefix CROSSLINK_."""
+"""Gateway settings (env prefix `CROSSLINK_`, on the shared settings base)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from limits import parse
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import NoDecode
+
+from crosslink.settings import ProfilesClientSettings
 
 
-class GatewaySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CROSSLINK_", extra="ignore")
-
-    data_dir: Path = Path("var")
-    profiles_url: str = "http://127.0.0.1:8001"
+class GatewaySettings(ProfilesClientSettings):
     matcher_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://127.0.0.1:8002"],
         description="Comma-separated; requests spread round-robin across the healthy ones",
@@ -25,7 +22,15 @@ class GatewaySettings(BaseSettings):
     rate_limit_anonymous: str = "60/minute"
     rate_limit_key: str = "600/minute"
     upstream_connect_timeout: float = Field(default=0.5, gt=0)
-    upstream_timeout: float = Field(default=15.0, gt=0, description="Read/write timeout, seconds")
+    # CROSSLINK_UPSTREAM_TIMEOUT, its old name, still works.
+    upstream_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Read/write timeout of a call to profiles or a matcher, seconds",
+        validation_alias=AliasChoices(
+            "upstream_timeout", "CROSSLINK_GATEWAY_UPSTREAM_TIMEOUT", "CROSSLINK_UPSTREAM_TIMEOUT"
+        ),
+    )
     upstream_retries: int = Field(
         default=2, ge=1, le=5, description="Attempts for idempotent calls"
     )

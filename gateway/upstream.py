@@ -74,7 +74,7 @@ class Upstream:
         base_url: str,
         *,
         timeout: httpx.Timeout,
-        retries: int = 2,
+        retries: int,
         transport: httpx.AsyncBaseTransport | None = None,
     ):
         self.name = name
@@ -149,7 +149,7 @@ class Upstream:
 class UpstreamPool:
     """Several instances of one service; spread calls round-robin over the healthy ones."""
 
-    def __init__(self, name: str, members: list[Upstream], *, cooldown: float = 5.0):
+    def __init__(self, name: str, members: list[Upstream], *, cooldown: float):
         self.name = name
         self.members = members
         self.cooldown = cooldown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from models import reference
 
@@ -48,6 +48,9 @@ def _sector(value: str) -> str:
         )
     return normal
 
+
+MAX_ID = 2**31 - 1  # ids are 32-bit signed integers in every database the profiles service uses
+ProfileId = Annotated[int, Field(ge=1, le=MAX_ID, description="A profile id")]
 
 CountryCode = Annotated[str, AfterValidator(_country)]
 RegionCode = Annotated[str, AfterValidator(_region)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from models.common import CountryCode, RegionPrefix, SectorCode
+from models.common import CountryCode, ProfileId, RegionPrefix, SectorCode
 from models.profiles import Kind, ProfilePublic
 
 QueryText = Annotated[
@@ -29,12 +29,12 @@ class MatchFilters(BaseModel):
     sectors: list[SectorCode] = Field(default_factory=list, description="NACE prefixes")
 
 
-class MatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+FILTER_FIELDS = tuple(MatchFilters.model_fields)
 
-    text: QueryText
-    seeker_id: int | None = Field(default=None, description="Match on behalf of this profile")
-    filters: MatchFilters = Field(default_factory=MatchFilters)
+
+class MatchPaging(BaseModel):
+    """Which slice of the ranking, and what a seeker's own neighbourhood may contribute."""
+
     limit: int = Field(default=10, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=1_000)
     include_own_region: bool = Field(
@@ -44,6 +44,66 @@ class MatchRequest(BaseModel):
         default=False,
         description="With a seeker: keep its known partners (ranked up) instead of excluding them",
     )
+
+
+class MatchOptions(MatchPaging):
+    """The match options: filters, paging and the seeker flags, for text and profile matches."""
+
+    filters: MatchFilters = Field(default_factory=MatchFilters)
+
+
+class MatchRequest(MatchOptions):
+    """`POST /match`: partners for a text, optionally on behalf of a seeker profile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: QueryText
+    seeker_id: ProfileId | None = Field(default=None, description="Match on behalf of this profile")
+
+    def options(self) -> MatchOptions:
+        return MatchOptions.model_validate(self.model_dump(include=set(MatchOptions.model_fields)))
+
+
+def _split(value: object) -> object:
+    """Repeatable or comma-separated: `?kinds=sme&kinds=research` or `?kinds=sme,research`."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        return value
+    out: list[object] = []
+    for item in items:
+        if isinstance(item, str):
+            out.extend(part.strip() for part in item.split(",") if part.strip())
+        else:
+            out.append(item)
+    return out
+
+
+class MatchQuery(MatchFilters, MatchPaging):
+    """The match options as query parameters (`GET .../matches`): the filters flat, each
+    repeatable or comma-separated. The gateway and the matcher read the same model."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @field_validator(*FILTER_FIELDS, mode="before")
+    @classmethod
+    def _split_lists(cls, value: object) -> object:
+        return _split(value)
+
+    def options(self) -> MatchOptions:
+        filters = MatchFilters.model_validate(self.model_dump(include=set(FILTER_FIELDS)))
+        paging = self.model_dump(include=set(MatchPaging.model_fields))
+        return MatchOptions(filters=filters, **paging)
+
+    @staticmethod
+    def params(options: MatchOptions) -> list[tuple[str, str]]:
+        """The options as query parameters for a call upstream (defaults left out)."""
+        params = [("limit", str(options.limit)), ("offset", str(options.offset))]
+        for flag in ("include_own_region", "include_known_partners"):
+            if getattr(options, flag):
+                params.append((flag, "true"))
+        for name, values in options.filters.model_dump(mode="json").items():
+            params.extend((name, str(value)) for value in values)
+        return params
 
 
 PassageField = Literal["description", "offer", "need", "keywords", "name"]

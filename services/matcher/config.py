@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crosslink.settings import ProfilesClientSettings
 
 
 def default_model() -> str:
@@ -22,14 +23,8 @@ def matcher_env(name: str) -> AliasChoices:
     return AliasChoices(name, f"CROSSLINK_MATCHER_{name.upper()}")
 
 
-class MatcherSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="CROSSLINK_", extra="ignore", populate_by_name=True
-    )
-
-    profiles_url: str = "http://127.0.0.1:8001"
+class MatcherSettings(ProfilesClientSettings):
     model: str = Field(default_factory=default_model, description="sentence-transformers name/path")
-    data_dir: Path = Path("./var")
     # onnx-int8: ~2x the torch throughput on 2 cores, cosine agreement ~0.99 (docs/BENCHMARKS.md).
     encoder_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     encoder_threads: int | None = Field(default=None, ge=1, description="Default: all cores")
@@ -60,7 +55,14 @@ class MatcherSettings(BaseSettings):
     feed_max_backoff: float = Field(
         default=5.0, gt=0, validation_alias=matcher_env("feed_max_backoff")
     )
-    upstream_timeout: float = Field(default=10.0, gt=0)
+    # The change-feed call's timeout; CROSSLINK_UPSTREAM_TIMEOUT, its old name, still works.
+    upstream_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "upstream_timeout", "CROSSLINK_MATCHER_FEED_TIMEOUT", "CROSSLINK_UPSTREAM_TIMEOUT"
+        ),
+    )
     encoder_batch_size: int = Field(default=64, ge=1, description="Passages per torch forward")
     # The vector index: exact while small, IVF+SQ8 past the threshold (docs/BENCHMARKS.md).
     faiss_ivf_threshold: int = Field(

@@ -5,15 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crosslink.settings import CrosslinkSettings
 
 
-class ProfilesSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="CROSSLINK_", extra="ignore", populate_by_name=True
-    )
-
-    data_dir: Path = Path("./var")
+class ProfilesSettings(CrosslinkSettings):
     database_url: str | None = Field(
         default=None, description="Any SQLAlchemy URL; default: sqlite:///<data_dir>/profiles.db"
     )

@@ -6,20 +6,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from crosslink.errors import InvalidInput
+from crosslink.errors import InvalidInput, invalid_input_from
 from models.profiles import ProfileCreate
 
 
 def describe(exc: ValidationError) -> str:
     """`field: message` for the first error, in the words the HTTP error handler uses."""
-    errors = exc.errors(include_url=False)
-    if not errors:
-        return "request: invalid"
-    first = errors[0]
-    message = str(first.get("msg", "invalid"))
-    message = message.removeprefix("Value error, ")
-    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "request"
-    return f"{where}: {message}"
+    return invalid_input_from(exc).message
 
 
 def find_nul(value: Any, where: str = "") -> str | None:

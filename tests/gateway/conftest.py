@@ -1,33 +1,27 @@
 """The gateway against the real profiles service and matcher, in-process (ASGI transports), with
-the real model, on a small known dataset. One stack per session keeps the suite fast; tests
-that change data use profiles of their own."""
+the real model, on the gateway selection of the test dataset. One stack per session keeps the
+suite fast; tests that change data use profiles of their own."""
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from gateway.app import create_app
+from gateway.access.keys import Scope, create_key
 from gateway.config import GatewaySettings
-from gateway.keys import Scope, create_key
-from services.matcher.app import create_app as create_matcher_app
-from services.matcher.config import MatcherSettings, default_model
+from services.matcher.config import default_model
 from services.matcher.embedding import Encoder
-from services.profiles.app import create_app as create_profiles_app
-from services.profiles.config import ProfilesSettings
 from tests.databases import fresh_database
-from tests.gateway.data import PROFILES
+from tests.factories import GATEWAY_SET, dataset
+from tests.stack import gateway_settings, in_process_stack
 
-OPEN = "100000/minute"
+PROFILES = dataset(GATEWAY_SET, prefix="gw")
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +48,7 @@ class Stack:
 
     base: Path
     database_url: str
-    profiles: httpx.ASGITransport
+    profiles: httpx.AsyncBaseTransport
     matcher: httpx.ASGITransport
     gateway: FastAPI
     client: httpx.AsyncClient
@@ -65,29 +59,9 @@ class Stack:
         return {"Authorization": f"Bearer {self.tokens[name]}"}
 
     def settings(self, **overrides: object) -> GatewaySettings:
-        values: dict[str, object] = {
-            "data_dir": self.base,
-            "keys_database_url": self.database_url,
-            "rate_limit_anonymous": OPEN,
-            "rate_limit_key": OPEN,
-            **overrides,
-        }
-        return GatewaySettings.model_validate(values)
-
-
-async def wait_until_indexed(
-    matcher: httpx.ASGITransport, count: int, deadline: float = 60
-) -> None:
-    """Poll the matcher's health until it has caught up with `count` profiles."""
-    async with httpx.AsyncClient(transport=matcher, base_url="http://matcher") as client:
-        end = time.monotonic() + deadline
-        while time.monotonic() < end:
-            response = await client.get("/health")
-            body = response.json()
-            if response.status_code == 200 and body["details"]["profiles"] >= count:
-                return
-            await anyio.sleep(0.05)
-    raise AssertionError(f"matcher did not index {count} profiles within {deadline} s: {body}")
+        return gateway_settings(
+            data_dir=self.base, keys_database_url=self.database_url, **overrides
+        )
 
 
 @pytest.fixture(scope="session")
@@ -95,28 +69,17 @@ async def stack(
     gateway_database_url: str, encoder: Encoder, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
     base = tmp_path_factory.mktemp("stack")
-    async with AsyncExitStack() as exits:
-        profiles_app = create_profiles_app(
-            ProfilesSettings(database_url=gateway_database_url, data_dir=base, demo_data=False)
-        )
-        await exits.enter_async_context(profiles_app.router.lifespan_context(profiles_app))
-        profiles = httpx.ASGITransport(app=profiles_app)
-        matcher_app = create_matcher_app(
-            MatcherSettings(data_dir=base, poll_interval=0.05),
-            profiles_transport=profiles,
-            encoder=encoder,
-        )
-        await exits.enter_async_context(matcher_app.router.lifespan_context(matcher_app))
-        matcher = httpx.ASGITransport(app=matcher_app)
-        stack = Stack(base, gateway_database_url, profiles, matcher, FastAPI(), None)  # type: ignore[arg-type]
-        stack.gateway = create_app(
-            stack.settings(), profiles_transport=profiles, matcher_transports=[matcher]
-        )
-        await exits.enter_async_context(stack.gateway.router.lifespan_context(stack.gateway))
-        stack.client = await exits.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=stack.gateway), base_url="http://gw"
-            )
+    settings = gateway_settings(data_dir=base, keys_database_url=gateway_database_url)
+    async with in_process_stack(
+        database_url=gateway_database_url, data_dir=base, gateway=settings, encoder=encoder
+    ) as running:
+        stack = Stack(
+            base,
+            gateway_database_url,
+            running.profiles,
+            running.matcher,
+            running.gateway,
+            running.client,
         )
         engine = stack.gateway.state.services.keys_engine
         for name, hub, scopes in [
@@ -135,5 +98,5 @@ async def stack(
         assert result["created"] == len(PROFILES), result
         for item, profile in zip(result["items"], PROFILES, strict=True):
             stack.ids[profile["external_id"]] = item["id"]
-        await wait_until_indexed(matcher, len(PROFILES))
+        await running.wait_until_indexed(len(PROFILES))
         yield stack

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.keys import Scope, create_key, revoke_key
+from gateway.access.keys import Scope, create_key, revoke_key
 from tests.factories import profile_payload
 from tests.gateway.conftest import Stack
 

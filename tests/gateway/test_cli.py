@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from crosslink.cli import app
-from gateway.cli import ensure_admin_key
+from gateway.access.cli import ensure_admin_key
+from gateway.access.keys import Scope, find_active_key, make_engine
 from gateway.config import GatewaySettings
-from gateway.keys import Scope, find_active_key, make_engine
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import anyio
 import httpx
 import pytest
 
-from tests.gateway.conftest import Stack
-from tests.gateway.data import PROFILES
+from tests.gateway.conftest import PROFILES, Stack
 
 pytestmark = pytest.mark.anyio
 

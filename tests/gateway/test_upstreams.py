@@ -12,8 +12,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from gateway.access.keys import Scope, create_key
 from gateway.app import create_app
-from gateway.keys import Scope, create_key
 from tests.gateway.conftest import Stack
 
 pytestmark = pytest.mark.anyio

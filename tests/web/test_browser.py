@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.factories import LASER_NEED, PACKAGING_NEED
 from tests.web.conftest import Stack
-from tests.web.data import LASER_NEED, PACKAGING_NEED
 
 pytestmark = pytest.mark.browser
 

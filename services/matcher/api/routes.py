@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
-from pydantic import ValidationError
+from fastapi import APIRouter, Path, Query, Response
 
-from crosslink.errors import InvalidInput, NotReady
-from models.common import Health
-from models.matching import MatchesPublic, MatchFilters, MatchRequest
+from crosslink.errors import NotReady
+from models.common import MAX_ID, Health
+from models.matching import MatchesPublic, MatchQuery, MatchRequest
 from services.matcher.api.deps import EngineDep, FollowerDep
 
 __all__ = ["router"]
@@ -27,14 +26,6 @@ def _json(matches: MatchesPublic) -> Response:
     return Response(content=matches.model_dump_json(), media_type="application/json")
 
 
-ListParam = Annotated[list[str], Query()]
-
-
-def _split(values: list[str]) -> list[str]:
-    """Repeatable or comma-separated: `?kinds=sme&kinds=research` or `?kinds=sme,research`."""
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
-
-
 @router.post("/match", response_model=MatchesPublic)
 def match(request: MatchRequest, engine: EngineDep) -> Response:
     """Partners for a free-text need, optionally on behalf of a seeker profile."""
@@ -43,48 +34,20 @@ def match(request: MatchRequest, engine: EngineDep) -> Response:
 
 @router.get("/profiles/{profile_id}/matches", response_model=MatchesPublic)
 def profile_matches(
-    profile_id: int,
+    profile_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     engine: EngineDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    offset: Annotated[int, Query(ge=0, le=1000)] = 0,
-    kinds: ListParam = [],  # noqa: B006 - FastAPI copies defaults
-    countries: ListParam = [],  # noqa: B006
-    regions: ListParam = [],  # noqa: B006
-    exclude_regions: ListParam = [],  # noqa: B006
-    exclude_countries: ListParam = [],  # noqa: B006
-    sectors: ListParam = [],  # noqa: B006
-    include_own_region: bool = False,
-    include_known_partners: bool = False,
+    query: Annotated[MatchQuery, Query()],
 ) -> Response:
     """Partners for a profile: its description and needs are the query, it is the seeker."""
-    try:
-        filters = MatchFilters(
-            kinds=_split(kinds),
-            countries=_split(countries),
-            regions=_split(regions),
-            exclude_regions=_split(exclude_regions),
-            exclude_countries=_split(exclude_countries),
-            sectors=_split(sectors),
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise InvalidInput(
-            f"{where}: {message}",
-            details=[
-                {"loc": ["query", *first["loc"]], "message": str(e["msg"]), "type": e["type"]}
-                for e in exc.errors()
-            ],
-        ) from None
+    options = query.options()
     return _json(
         engine.match_profile(
             profile_id,
-            filters=filters,
-            limit=limit,
-            offset=offset,
-            include_own_region=include_own_region,
-            include_known_partners=include_known_partners,
+            filters=options.filters,
+            limit=options.limit,
+            offset=options.offset,
+            include_own_region=options.include_own_region,
+            include_known_partners=options.include_known_partners,
         )
     )
 

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.config import GatewaySettings
-from gateway.keys import (
+from gateway.access.keys import (
     Scope,
     create_key,
     find_active_key,
@@ -18,6 +17,7 @@ from gateway.keys import (
     parse_scopes,
     revoke_key,
 )
+from gateway.config import GatewaySettings
 
 keys_app = typer.Typer(help="API keys of the gateway (hubs and admins)", no_args_is_help=True)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from gateway.deps import Services
-from gateway.journeys.matching import match_profile, match_text
-from gateway.schemas import VoucherProviders, VoucherRequest
-from models.matching import MatchFilters, MatchRequest
+from gateway.matching import match_profile, match_text
+from models.journeys import VoucherProviders, VoucherRequest
+from models.matching import MatchFilters, MatchOptions, MatchRequest
 from models.reference import nuts2_of
 
 
@@ -16,12 +16,9 @@ async def find_providers(*, services: Services, voucher_in: VoucherRequest) -> V
         kinds=voucher_in.kinds, countries=voucher_in.countries, exclude_regions=[excluded]
     )
     if voucher_in.profile_id is not None:
+        options = MatchOptions(filters=filters, limit=voucher_in.limit, include_own_region=True)
         matches = await match_profile(
-            services=services,
-            profile_id=voucher_in.profile_id,
-            filters=filters,
-            limit=voucher_in.limit,
-            include_own_region=True,
+            services=services, profile_id=voucher_in.profile_id, options=options
         )
     else:
         assert voucher_in.need is not None

@@ -1,4 +1,4 @@
-"""Wire schemas of the gateway's own journeys (vouchers, batch, visit plans)."""
+"""Wire schemas of the gateway's own journeys: voucher providers, hub batches, visit plans."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.common import CountryCode, ErrorDetail, Name, RegionCode, RegionPrefix
+from models.common import CountryCode, ErrorDetail, Name, ProfileId, RegionCode, RegionPrefix
 from models.matching import MatchFilters, MatchResult, QueryText
 from models.profiles import Kind, ProfilePublic
 
@@ -23,9 +23,7 @@ class VoucherRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     need: QueryText | None = Field(default=None, description="What the applicant needs, in words")
-    profile_id: int | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="Or: the applicant's profile"
-    )
+    profile_id: ProfileId | None = Field(default=None, description="Or: the applicant's profile")
     applicant_region: RegionCode = Field(description="The applicant's NUTS region, e.g. 'DED2'")
     countries: list[CountryCode] = Field(default_factory=list, max_length=60)
     kinds: list[Kind] = Field(default_factory=lambda: [Kind.research], max_length=6)
@@ -48,7 +46,7 @@ class BatchQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    profile_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    profile_id: ProfileId | None = None
     text: QueryText | None = None
     filters: MatchFilters = Field(default_factory=MatchFilters)
 
@@ -93,7 +91,7 @@ class DelegationMember(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    profile_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    profile_id: ProfileId | None = None
     need: QueryText | None = None
     name: Name | None = Field(default=None, description="Label for the briefing")
 

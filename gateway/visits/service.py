@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from gateway.deps import Services
-from gateway.journeys.matching import match_profile, match_text
-from gateway.journeys.profiles import fetch_profile
-from gateway.schemas import (
+from gateway.matching import match_profile, match_text
+from gateway.profiles import fetch_profile
+from models import reference
+from models.journeys import (
     DelegationMember,
     HostVisit,
     MemberSummary,
@@ -20,8 +21,7 @@ from gateway.schemas import (
     VisitPlan,
     VisitPlanRequest,
 )
-from models import reference
-from models.matching import MatchesPublic, MatchFilters, MatchRequest, MatchResult
+from models.matching import MatchesPublic, MatchFilters, MatchOptions, MatchRequest, MatchResult
 from models.profiles import ProfilePublic
 
 CANDIDATES_PER_MEMBER = 15
@@ -55,13 +55,10 @@ async def _member_matches(
         summary = MemberSummary(
             index=index, label=member.name or profile.name, need=need, profile_id=profile.id
         )
-        matches = await match_profile(
-            services=services,
-            profile_id=profile.id,
-            filters=filters,
-            limit=CANDIDATES_PER_MEMBER,
-            include_own_region=True,
+        options = MatchOptions(
+            filters=filters, limit=CANDIDATES_PER_MEMBER, include_own_region=True
         )
+        matches = await match_profile(services=services, profile_id=profile.id, options=options)
         return summary, matches
     assert member.need is not None
     summary = MemberSummary(

@@ -7,36 +7,26 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from crosslink.errors import CrosslinkError
+from crosslink.errors import CrosslinkError, invalid_input_from
 from gateway.deps import Services
-from gateway.journeys.matching import match_profile, match_text
-from gateway.schemas import BatchItem, BatchQuery, BatchRequest, BatchResult
+from gateway.matching import match_profile, match_text
 from gateway.upstream import UpstreamRejected
 from models.common import ErrorDetail
-from models.matching import MatchesPublic, MatchRequest
+from models.journeys import BatchItem, BatchQuery, BatchRequest, BatchResult
+from models.matching import MatchesPublic, MatchOptions, MatchRequest
 
 CONCURRENCY = 4
 _UPSTREAM_DOWN = {"upstream_unavailable", "upstream_timeout", "not_ready"}
 
 
-def describe(exc: ValidationError) -> ErrorDetail:
-    errors = exc.errors(include_url=False, include_input=False)
-    details = [
-        {"loc": list(e["loc"]), "message": str(e["msg"]).removeprefix("Value error, ")}
-        for e in errors
-    ]
-    first = details[0]
-    where = ".".join(str(p) for p in first["loc"]) or "query"
-    return ErrorDetail(
-        code="invalid_input", message=f"{where}: {first['message']}", details=details
-    )
+def _error(exc: CrosslinkError) -> ErrorDetail:
+    return ErrorDetail(code=exc.code, message=exc.message, details=exc.details)
 
 
 async def _run_one(query: BatchQuery, *, services: Services, limit: int) -> MatchesPublic:
     if query.profile_id is not None:
-        return await match_profile(
-            services=services, profile_id=query.profile_id, filters=query.filters, limit=limit
-        )
+        options = MatchOptions(filters=query.filters, limit=limit)
+        return await match_profile(services=services, profile_id=query.profile_id, options=options)
     assert query.text is not None
     match_in = MatchRequest(text=query.text, filters=query.filters, limit=limit)
     return await match_text(services=services, match_in=match_in)
@@ -49,13 +39,13 @@ async def run_batch(*, services: Services, batch_in: BatchRequest) -> BatchResul
         try:
             query = BatchQuery.model_validate(raw)
         except ValidationError as exc:
-            return BatchItem(index=index, status="error", error=describe(exc))
+            error = _error(invalid_input_from(exc, fallback="query"))
+            return BatchItem(index=index, status="error", error=error)
         try:
             async with gate:
                 matches = await _run_one(query, services=services, limit=batch_in.limit)
         except CrosslinkError as exc:
-            error = ErrorDetail(code=exc.code, message=exc.message, details=exc.details)
-            return BatchItem(index=index, status="error", error=error)
+            return BatchItem(index=index, status="error", error=_error(exc))
         return BatchItem(index=index, status="ok", data=matches.data, count=matches.count)
 
     results = await asyncio.gather(*(one(i, raw) for i, raw in enumerate(batch_in.queries)))

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from gateway.deps import CallerDep, ServicesDep
-from gateway.journeys.profiles import (
+from gateway.deps import CallerDep, ProfileIdPath, ServicesDep
+from gateway.openapi import COMMON, errors
+from gateway.profiles.service import (
     bulk_import,
     create_profile,
     delete_profile,
@@ -15,7 +16,6 @@ from gateway.journeys.profiles import (
     list_profiles,
     update_profile,
 )
-from gateway.routes import COMMON, ProfileId, errors
 from models.profiles import (
     ImportResult,
     Kind,
@@ -79,7 +79,7 @@ async def get_profiles(
 
 @router.get("/profiles/{profile_id}", response_model=ProfilePublic, responses=errors(404))
 async def get_one_profile(
-    profile_id: ProfileId, caller: CallerDep, services: ServicesDep, response: Response
+    profile_id: ProfileIdPath, caller: CallerDep, services: ServicesDep, response: Response
 ) -> ProfilePublic:
     """One profile; contact details only for the owner or a key with `contacts`."""
     profile = await get_profile(services=services, caller=caller, profile_id=profile_id)
@@ -93,7 +93,7 @@ async def get_one_profile(
     responses=errors(401, 403, 404, 409, 412),
 )
 async def patch_profile(
-    profile_id: ProfileId,
+    profile_id: ProfileIdPath,
     profile_in: ProfileUpdate,
     caller: CallerDep,
     services: ServicesDep,
@@ -119,7 +119,7 @@ async def patch_profile(
     responses=errors(401, 403, 404, 412),
 )
 async def delete_one_profile(
-    profile_id: ProfileId, caller: CallerDep, services: ServicesDep, if_match: IfMatch = None
+    profile_id: ProfileIdPath, caller: CallerDep, services: ServicesDep, if_match: IfMatch = None
 ) -> Response:
     """Delete a profile; only the owning hub (or `admin`) may."""
     await delete_profile(services=services, caller=caller, profile_id=profile_id, if_match=if_match)

@@ -10,12 +10,12 @@ from sqlalchemy import Engine, Text
 from sqlmodel import Column, Field, Session, SQLModel, col, delete
 
 from crosslink.errors import NotFound
-from gateway.schemas import VisitPlan
+from models.journeys import VisitPlan
 
 _PLAN_ID = re.compile(r"[0-9a-f]{32}")
 
 _templates = Environment(
-    loader=PackageLoader("gateway", "templates"),
+    loader=PackageLoader("gateway.visits", "templates"),
     autoescape=False,  # Markdown, not HTML
     undefined=StrictUndefined,
     trim_blocks=True,

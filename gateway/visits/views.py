@@ -1,4 +1,4 @@
-"""/v1 journeys: voucher providers, hub batch matching, visit plans."""
+"""/v1/visits: plan a business exploratory visit, fetch a stored plan or its briefing."""
 
 from __future__ import annotations
 
@@ -8,22 +8,12 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from gateway.deps import CallerDep, ServicesDep
-from gateway.journeys.batch import run_batch
-from gateway.journeys.visits import plan_visit
-from gateway.journeys.vouchers import find_providers
-from gateway.keys import Scope
-from gateway.plans import load_plan, render_briefing, save_plan
-from gateway.routes import COMMON, errors
-from gateway.schemas import (
-    BatchRequest,
-    BatchResult,
-    VisitPlan,
-    VisitPlanRequest,
-    VoucherProviders,
-    VoucherRequest,
-)
+from gateway.openapi import COMMON, errors
+from gateway.visits.service import plan_visit
+from gateway.visits.store import load_plan, render_briefing, save_plan
+from models.journeys import VisitPlan, VisitPlanRequest
 
-router = APIRouter(responses=COMMON)
+router = APIRouter(tags=["visits"], responses=COMMON)
 
 Format = Annotated[
     Literal["json", "md"],
@@ -32,27 +22,6 @@ Format = Annotated[
 _MARKDOWN: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}
 }
-
-
-@router.post(
-    "/vouchers/providers", response_model=VoucherProviders, tags=["vouchers"], responses=errors(404)
-)
-async def post_voucher_providers(
-    voucher_in: VoucherRequest, caller: CallerDep, services: ServicesDep
-) -> VoucherProviders:
-    """Knowledge providers for an innovation voucher, outside the applicant's region."""
-    return await find_providers(services=services, voucher_in=voucher_in)
-
-
-@router.post(
-    "/match/batch", response_model=BatchResult, tags=["partner search"], responses=errors(401, 403)
-)
-async def post_match_batch(
-    batch_in: BatchRequest, caller: CallerDep, services: ServicesDep
-) -> BatchResult:
-    """Up to 100 queries (key required): one result list per query, in order, with errors."""
-    caller.require(Scope.read)
-    return await run_batch(services=services, batch_in=batch_in)
 
 
 def _answer(plan: VisitPlan, fmt: str) -> VisitPlan | Response:
@@ -64,7 +33,6 @@ def _answer(plan: VisitPlan, fmt: str) -> VisitPlan | Response:
 @router.post(
     "/visits/plan",
     response_model=VisitPlan,
-    tags=["visits"],
     responses={**errors(404), **_MARKDOWN},
 )
 async def post_visit_plan(
@@ -81,7 +49,6 @@ async def post_visit_plan(
 @router.get(
     "/visits/{plan_id}",
     response_model=VisitPlan,
-    tags=["visits"],
     responses={**errors(404), **_MARKDOWN},
 )
 def get_visit_plan(

@@ -1,12 +1,17 @@
-"""Profiles through the gateway: ownership by hub, contact details by scope."""
+"""Profiles through the gateway: ownership by hub, contact details by scope.
+
+Ownership is checked once, by the profiles service: a change is sent with the caller's hub in
+`X-Crosslink-Owner` (none for an admin) and refused there, in the same transaction as the write,
+if the profile belongs to another hub."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from crosslink.errors import Forbidden
-from gateway.auth import Caller
+from gateway.access import Caller, Scope
 from gateway.deps import Services
-from gateway.keys import Scope
-from gateway.upstream import expect
+from gateway.upstream import UpstreamRejected, expect
 from models.profiles import (
     ImportResult,
     ProfileCreate,
@@ -44,30 +49,40 @@ async def get_profile(*, services: Services, caller: Caller, profile_id: int) ->
     return visible(await fetch_profile(services=services, profile_id=profile_id), caller)
 
 
+async def _create(
+    services: Services, caller: Caller, path: str, headers: dict[str, str], **kwargs: Any
+) -> Any:
+    """A POST creating profiles owned by the caller's hub."""
+    caller.require(Scope.write)
+    assert caller.hub is not None
+    headers = {**headers, OWNER_HEADER: caller.hub}
+    return await services.profiles.json("POST", path, headers=headers, **kwargs)
+
+
 async def create_profile(
     *, services: Services, caller: Caller, profile_in: ProfileCreate
 ) -> ProfilePublic:
-    caller.require(Scope.write)
-    assert caller.hub is not None
-    body = await services.profiles.json(
-        "POST",
-        "/profiles",
-        params={"include_contact": "true"},
-        json=profile_in.model_dump(mode="json", exclude_unset=True),
-        headers={OWNER_HEADER: caller.hub},
-    )
+    json = profile_in.model_dump(mode="json", exclude_unset=True)
+    params = {"include_contact": "true"}
+    body = await _create(services, caller, "/profiles", {}, params=params, json=json)
     return visible(expect(ProfilePublic, body, "profiles"), caller)
 
 
-async def _check_may_change(*, services: Services, caller: Caller, profile_id: int) -> None:
+async def _change(
+    *, services: Services, caller: Caller, method: str, profile_id: int, **kwargs: Any
+) -> Any:
+    """A PATCH or DELETE on behalf of the caller; the profiles service checks the owner."""
     caller.require(Scope.write)
-    current = await fetch_profile(services=services, profile_id=profile_id)
-    if not caller.may_change(current.owner):
+    try:
+        return await services.profiles.json(method, f"/profiles/{profile_id}", **kwargs)
+    except UpstreamRejected as exc:
+        if exc.status_code != 403:
+            raise
         raise Forbidden(
             f"profile {profile_id} belongs to another hub; '{caller.hub}' may only change or "
             "delete the profiles it created",
             details={"profile_id": profile_id},
-        )
+        ) from exc
 
 
 def _version_headers(if_match: str | None) -> dict[str, str]:
@@ -82,10 +97,11 @@ async def update_profile(
     profile_in: ProfileUpdate,
     if_match: str | None = None,
 ) -> ProfilePublic:
-    await _check_may_change(services=services, caller=caller, profile_id=profile_id)
-    body = await services.profiles.json(
-        "PATCH",
-        f"/profiles/{profile_id}",
+    body = await _change(
+        services=services,
+        caller=caller,
+        method="PATCH",
+        profile_id=profile_id,
         params={"include_contact": "true"},
         json=profile_in.model_dump(mode="json", exclude_unset=True),
         headers={**_owner_headers(caller), **_version_headers(if_match)},
@@ -96,10 +112,11 @@ async def update_profile(
 async def delete_profile(
     *, services: Services, caller: Caller, profile_id: int, if_match: str | None = None
 ) -> None:
-    await _check_may_change(services=services, caller=caller, profile_id=profile_id)
-    await services.profiles.request(
-        "DELETE",
-        f"/profiles/{profile_id}",
+    await _change(
+        services=services,
+        caller=caller,
+        method="DELETE",
+        profile_id=profile_id,
         headers={**_owner_headers(caller), **_version_headers(if_match)},
     )
 
@@ -115,12 +132,6 @@ async def list_profiles(*, services: Services, params: list[tuple[str, str]]) ->
 async def bulk_import(
     *, services: Services, caller: Caller, body: bytes, content_type: str
 ) -> ImportResult:
-    caller.require(Scope.write)
-    assert caller.hub is not None
-    result = await services.profiles.json(
-        "POST",
-        "/profiles/bulk",
-        content=body,
-        headers={"Content-Type": content_type, OWNER_HEADER: caller.hub},
-    )
+    headers = {"Content-Type": content_type}
+    result = await _create(services, caller, "/profiles/bulk", headers, content=body)
     return expect(ImportResult, result, "profiles")

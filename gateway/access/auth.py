@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crosslink.errors import Forbidden, Unauthorized
-from gateway.keys import Scope
+from gateway.access.keys import Scope
 
 
 @dataclass(frozen=True)

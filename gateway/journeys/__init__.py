@@ -1,1 +1,0 @@
-"""What callers do, written against the upstream contracts; no FastAPI here."""
