@@ -14,12 +14,14 @@ import time
 from datetime import date
 from pathlib import Path
 
+import lightgbm as lgb
+
 from bench.report import write as write_block
 from eval import ltr, report
 from eval.baselines import BM25, Dense, Fusion, Popularity
 from eval.config import ROOT, EvalSettings
 from eval.dataset import build_split, formatted
-from eval.engine import CachingEncoder, EngineRuns, RankingWeights, build_engine
+from eval.engine import CachingEncoder, EngineRuns, RankingWeights, Scorer, build_engine
 from eval.runner import SETTINGS, Ranker, evaluate, most_active, real_share, score_ranker
 from eval.training import trained
 from services.profiles.cordis import CordisData, load_cordis
@@ -67,6 +69,10 @@ def ablations() -> dict[str, dict[str, float | bool]]:
     }
 
 
+def linear(weights: RankingWeights) -> Scorer:
+    return lambda found: found.linear(weights)
+
+
 def run_cell(
     data: CordisData,
     settings: EvalSettings,
@@ -74,7 +80,7 @@ def run_cell(
     fmt: str,
     encoder: CachingEncoder,
     train: dict,
-    booster: object | None,
+    booster: lgb.Booster | None,
     variants: dict[str, dict[str, float | bool]],
 ) -> tuple[report.Cell, list[str]]:
     split = formatted(build_split(data, settings, cutoff=cutoff), fmt)
@@ -90,7 +96,7 @@ def run_cell(
     engine = build_engine(split, encoder)
     encoder.save()
     shipped = RankingWeights()
-    scorers = {"crosslink": lambda c: c.linear(shipped)}
+    scorers: dict[str, Scorer] = {"crosslink": linear(shipped)}
     if booster is not None:
         scorers["crosslink-ltr"] = ltr.scorer(booster)
     runs = EngineRuns(split, engine, scorers, shipped)
@@ -98,7 +104,7 @@ def run_cell(
         rankers[name] = runs.ranker(name)
     for name, change in variants.items():
         weights = RankingWeights(**(shipped.model_dump() | change))
-        other = EngineRuns(split, engine, {name: lambda c, w=weights: c.linear(w)}, weights)
+        other = EngineRuns(split, engine, {name: linear(weights)}, weights)
         rankers[name] = other.ranker(name)
     results = evaluate(split, rankers)
     encoder.save()

@@ -29,6 +29,7 @@ import lightgbm as lgb
 import numpy as np
 
 from eval.config import ROOT, EvalSettings
+from eval.dataset import Split
 from eval.engine import FEATURES, Candidates, MatchEngine, RankingWeights, candidates
 from eval.runner import SETTINGS, ndcg10, queries_of, relevant
 
@@ -69,7 +70,7 @@ class Group:
     linear: np.ndarray  # the shipped linear weights' scores, for comparison
 
 
-def groups(split_queries: Any, engine: MatchEngine, split: Any, fmt: str) -> list[Group]:
+def groups(split: Split, engine: MatchEngine, fmt: str) -> list[Group]:
     """Every query of the (training) split in every setting."""
     out = []
     weights = engine.weights

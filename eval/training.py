@@ -88,12 +88,14 @@ def trained(
     groups: list[ltr.Group] = []
     for fmt in settings.eval_formats:
         view = formatted(split, fmt)
-        weights, score = Fusion(view, BM25(view), Dense(view, encoder)).fit()
+        dense = Dense(view, encoder)
+        encoder.save()
+        weights, score = Fusion(view, BM25(view), dense).fit()
         fusion[fmt] = {"weights": list(weights), "ndcg": round(score, 4)}
         log.info("fusion weights (%s, training): %s, nDCG@10 %.4f", fmt, weights, score)
         engine = build_engine(view, encoder)
         encoder.save()
-        groups += ltr.groups(view.queries, engine, view, fmt)
+        groups += ltr.groups(view, engine, fmt)
         encoder.save()
         del engine
     start = training_cutoff(cutoff)
