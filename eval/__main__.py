@@ -20,11 +20,11 @@ from bench.report import write as write_block
 from eval import ltr, report
 from eval.baselines import BM25, Dense, Fusion, Popularity
 from eval.config import ROOT, EvalSettings
-from eval.dataset import build_split, formatted
+from eval.dataset import Split, build_split, formatted
 from eval.engine import CachingEncoder, EngineRuns, RankingWeights, Scorer, build_engine
 from eval.runner import SETTINGS, Ranker, evaluate, most_active, real_share, score_ranker
 from eval.training import trained
-from services.profiles.cordis import CordisData, load_cordis
+from services.profiles.cordis import load_cordis
 
 QUALITY = ROOT / "docs" / "QUALITY.md"
 BASELINES = ("bm25", "popularity", "dense", "fusion")
@@ -74,8 +74,7 @@ def linear(weights: RankingWeights) -> Scorer:
 
 
 def run_cell(
-    data: CordisData,
-    settings: EvalSettings,
+    built: Split,
     cutoff: date,
     fmt: str,
     encoder: CachingEncoder,
@@ -83,7 +82,7 @@ def run_cell(
     booster: lgb.Booster | None,
     variants: dict[str, dict[str, float | bool]],
 ) -> tuple[report.Cell, list[str]]:
-    split = formatted(build_split(data, settings, cutoff=cutoff), fmt)
+    split = formatted(built, fmt)
     log.info("%s %s: %d profiles, %d queries", cutoff, fmt, len(split.profiles), len(split.queries))
     bm25, dense = BM25(split), Dense(split, encoder)
     encoder.save()
@@ -162,13 +161,12 @@ def main(argv: list[str] | None = None) -> int:
             "fusion": learned.fusion,
             "report": learned.report,
         }
+        built = build_split(data, settings, cutoff=cutoff)
         for fmt in settings.eval_formats:
-            cell, methods = run_cell(
-                data, settings, cutoff, fmt, encoder, train, learned.booster, variants
-            )
+            cell, methods = run_cell(built, cutoff, fmt, encoder, train, learned.booster, variants)
             cells.append(cell)
     baselines = [m for m in methods if m in BASELINES]
-    command = "make eval" + (" (python -m eval --quick)" if args.quick else "")
+    command = "python -m eval --quick" if args.quick else "make eval (= .venv/bin/python -m eval)"
     text = "\n".join(
         [
             report.header(settings, cells, time.monotonic() - started, command),
