@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+CHUNK = 8_192  # texts encoded between two saves of the embedding cache
 # Per-candidate features for learning to rank: the engine's score components, then what its
 # scoring already counts (shared partners with the seeker, partners among the profiles closest
 # to the need, passages = profile length) and the request's shape (a seeker given; its known
@@ -61,8 +62,12 @@ class CachingEncoder(Encoder):
         keys = [key(t) for t in texts]
         stored = self._cache.vectors
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in stored}
-        if todo:
-            self._cache.update(list(todo), super().encode(list(todo.values())))
+        pending = list(todo.items())
+        for start in range(0, len(pending), CHUNK):
+            chunk = pending[start : start + CHUNK]
+            self._cache.update([k for k, _ in chunk], super().encode([t for _, t in chunk]))
+            if len(pending) > CHUNK:
+                self._cache.save()  # an interrupted long run keeps what it has encoded
         return np.stack([stored[k] for k in keys]).astype(np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
