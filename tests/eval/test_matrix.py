@@ -170,3 +170,16 @@ def test_the_matrix_command_reports_every_cell(
     # relevant partner in the index: no learned ranker, said so.
     assert "no learned ranker" in out
     assert "mean over all cells" in out
+
+
+def test_a_long_encode_saves_the_cache_as_it_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import eval.engine
+
+    monkeypatch.setattr(eval.engine, "CHUNK", 2)
+    encoder = CachingEncoder(str(get_model_path()), tmp_path)
+    vectors = encoder.encode(["laser welding", "green steel", "museum archives"])
+    assert encoder.path.exists()  # written without save(): a killed run keeps these
+    again = CachingEncoder(encoder.name, tmp_path)
+    np.testing.assert_array_equal(again.encode(["green steel"])[0], vectors[1])
