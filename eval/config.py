@@ -19,16 +19,34 @@ class EvalSettings(BaseSettings):
         description="The raw CORDIS tables (not part of the product)",
     )
     model: str | None = Field(default=None, description="Model name or path; default MiniLM")
-    eval_cutoff: date = Field(default=date(2024, 1, 1), description="Profiles from projects before")
+    eval_cutoff: date = Field(
+        default=date(2024, 1, 1), description="One split's cutoff (eval.fit, bench quality)"
+    )
+    eval_cutoffs: list[date] = Field(
+        default_factory=lambda: [date(2024, 1, 1), date(2024, 7, 1)],
+        description="The matrix's test cutoffs; each has a training split a year before it",
+    )
     eval_queries_before: date | None = Field(
         default=None, description="Queries only from projects signed before this date"
     )
     eval_queries: int = Field(default=400, ge=1, description="Later projects sampled as queries")
+    eval_train_queries: int = Field(
+        default=400, ge=1, description="Training queries per training split (fusion, LTR)"
+    )
     eval_pool: int = Field(
-        default=4_000, ge=0, description="Organisations sampled into the index; 0 = all"
+        default=0, ge=0, description="Organisations sampled into the index; 0 = all"
+    )
+    eval_formats: list[str] = Field(
+        default_factory=lambda: ["cordis", "description"],
+        description="Profile formats: cordis (the builder's) and description (only)",
     )
     eval_description_chars: int = Field(default=600, ge=100)
     eval_offers: int = Field(default=3, ge=0)
     eval_keywords: int = Field(default=15, ge=0)
     eval_seed: int = 7
     cache_dir: Path = ROOT / "eval" / ".cache"
+
+
+def training_cutoff(cutoff: date) -> date:
+    """A year before the test cutoff (the training split's profiles end there)."""
+    return cutoff.replace(year=cutoff.year - 1)

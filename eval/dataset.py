@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ class Query:
     seeker_kind: str
     relevant: set[int]  # co-beneficiaries in other NUTS-2 regions, in the index
     known: set[int] = field(default_factory=set)  # the seeker's partners before the cutoff
+    region: str | None = None  # the seeker's NUTS-2 region (what an anonymous need excludes)
 
     @property
     def relevant_new(self) -> set[int]:
@@ -61,10 +63,42 @@ def _shorten(record: dict[str, Any], settings: EvalSettings) -> dict[str, Any]:
     }
 
 
-def build_split(data: CordisData, settings: EvalSettings) -> Split:
-    """Deterministic for given data and settings."""
+FORMATS = ("cordis", "description")
+
+
+def description_only(record: dict[str, Any]) -> dict[str, Any]:
+    """What an outside evaluator imports with `crosslink import`: name, kind, country, region,
+    sectors and a description; no offers, keywords or partners."""
+    keep = ("external_id", "name", "kind", "country", "region", "sectors", "description")
+    return {k: record[k] for k in keep if k in record} | {
+        "offers": [],
+        "keywords": [],
+        "partners": [],
+    }
+
+
+def formatted(split: Split, fmt: str) -> Split:
+    """The same split (queries, activity) with profiles in another format."""
+    if fmt == "cordis":
+        return split
+    if fmt != "description":
+        raise ValueError(f"unknown profile format {fmt!r}; expected one of {FORMATS}")
+    return Split([description_only(r) for r in split.profiles], split.activity, split.queries)
+
+
+def build_split(
+    data: CordisData,
+    settings: EvalSettings,
+    *,
+    cutoff: date | None = None,
+    queries_before: date | None = None,
+    queries: int | None = None,
+) -> Split:
+    """Deterministic for given data and settings; `cutoff`, `queries_before` and `queries`
+    override the settings' (the matrix builds several splits from one configuration)."""
     rng = random.Random(settings.eval_seed)
-    cutoff = settings.eval_cutoff
+    cutoff = cutoff or settings.eval_cutoff
+    wanted = queries or settings.eval_queries
     records = list(build_profiles(data, signed_before=cutoff))
     records.sort(key=lambda r: r["external_id"])
     if settings.eval_pool and len(records) > settings.eval_pool:
@@ -77,8 +111,8 @@ def build_split(data: CordisData, settings: EvalSettings) -> Split:
             activity_of.update({m.org_id for m in data.members.get(pid, [])})
     activity = [activity_of[r["external_id"].removeprefix("cordis:")] for r in profiles]
 
-    queries: list[Query] = []
-    end = settings.eval_queries_before
+    found: list[Query] = []
+    end = queries_before or settings.eval_queries_before
     later = sorted(
         pid
         for pid, p in data.projects.items()
@@ -110,7 +144,7 @@ def build_split(data: CordisData, settings: EvalSettings) -> Split:
             for p in profiles[seeker - 1]["partners"]
             if p.removeprefix("cordis:") in id_of
         }
-        queries.append(
+        found.append(
             Query(
                 project_id=pid,
                 text=f"{project.title}. {project.objective}"[:10_000],
@@ -118,8 +152,9 @@ def build_split(data: CordisData, settings: EvalSettings) -> Split:
                 seeker_kind=profiles[seeker - 1]["kind"],
                 relevant=relevant,
                 known=known,
+                region=seeker_region,
             )
         )
-    if len(queries) > settings.eval_queries:
-        queries = rng.sample(queries, settings.eval_queries)
-    return Split(profiles, activity, queries)
+    if len(found) > wanted:
+        found = rng.sample(found, wanted)
+    return Split(profiles, activity, found)

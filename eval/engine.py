@@ -1,19 +1,81 @@
-"""crosslink's own ranking, in process: the matcher's MatchEngine over the split's profiles."""
+"""crosslink's own ranking, in process: the matcher's MatchEngine over the split's profiles.
+
+The only eval module that imports `services.matcher`: the rest of eval reaches the engine
+through what this file exports (the caching encoder, the engine, its candidates with their
+score components and the learning-to-rank features, rankers)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
-from eval.cache import CachingEncoder
+import numpy as np
+
+from eval.cache import VectorCache, key
 from eval.dataset import Query, Split
-from eval.runner import DEPTH, Ranker
-from models.matching import MatchRequest
+from eval.runner import Ranker, excluded, relevant, top
+from models.matching import MatchFilters, MatchRequest
 from models.profiles import ProfilePublic
 from services.matcher import wiring
 from services.matcher.config import MatcherSettings
-from services.matcher.ranking import MatchEngine, RankingWeights
+from services.matcher.embedding import Encoder
+from services.matcher.ranking import COMPONENTS, MatchEngine, RankingWeights, order
+from services.matcher.ranking import Query as EngineQuery
+
+__all__ = [
+    "COMPONENTS",
+    "FEATURES",
+    "CachingEncoder",
+    "Candidates",
+    "EngineRuns",
+    "MatchEngine",
+    "RankingWeights",
+    "build_engine",
+    "candidates",
+    "engine_ranker",
+    "order",
+    "public_profiles",
+]
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+CHUNK = 8_192  # texts encoded between two saves of the embedding cache
+# Per-candidate features for learning to rank: the engine's score components, then what its
+# scoring already counts (shared partners with the seeker, partners among the profiles closest
+# to the need, passages = profile length) and the request's shape (a seeker given; its known
+# partners kept). All are known at match time, so the matcher can compute them the same way.
+FEATURES = (*COMPONENTS, "common_partners", "topical_partners", "passages", "seeker", "keep_known")
+
+
+class CachingEncoder(Encoder):
+    """Encoder whose `encode` (and `encode_queries`) only computes texts it has not seen, in this
+    run or a cached one (eval/cache.py)."""
+
+    def __init__(self, model: str, cache_dir: Path) -> None:
+        super().__init__(model)
+        self._cache = VectorCache(model, cache_dir)
+        self.path = self._cache.path
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        keys = [key(t) for t in texts]
+        stored = self._cache.vectors
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in stored}
+        pending = list(todo.items())
+        for start in range(0, len(pending), CHUNK):
+            chunk = pending[start : start + CHUNK]
+            self._cache.update([k for k, _ in chunk], super().encode([t for _, t in chunk]))
+            if len(pending) > CHUNK:
+                self._cache.save()  # an interrupted long run keeps what it has encoded
+        return np.stack([stored[k] for k in keys]).astype(np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
+    def save(self) -> None:
+        self._cache.save()
 
 
 def public_profiles(split: Split) -> list[ProfilePublic]:
@@ -26,32 +88,121 @@ def public_profiles(split: Split) -> list[ProfilePublic]:
 def build_engine(
     split: Split,
     encoder: CachingEncoder,
-    profiles: list[ProfilePublic],
+    profiles: list[ProfilePublic] | None = None,
     weights: RankingWeights | None = None,
 ) -> MatchEngine:
     engine = wiring.build_engine(MatcherSettings(), encoder, weights=weights)
-    engine.upsert(profiles)
+    engine.upsert(profiles if profiles is not None else public_profiles(split))
     return engine
+
+
+def request(query: Query, setting: str) -> MatchRequest:
+    """What the product is asked. new: on behalf of the seeker (its NUTS-2 region excluded by the
+    engine), its known partners excluded; all: the same with `include_known_partners`; anon: no
+    seeker, only the text and `filters.exclude_regions` = the seeker's NUTS-2 region."""
+    if setting == "anon":
+        filters = MatchFilters(exclude_regions=[query.region] if query.region else [])
+        return MatchRequest(text=query.text, filters=filters)
+    return MatchRequest(
+        text=query.text, seeker_id=query.seeker, include_known_partners=setting == "all"
+    )
+
+
+@dataclass
+class Candidates:
+    """The engine's candidate set for one request, before ranking."""
+
+    ids: np.ndarray
+    components: dict[str, np.ndarray]
+    features: np.ndarray  # candidates x FEATURES
+
+    def linear(self, weights: RankingWeights) -> np.ndarray:
+        return weights.combine(self.components)
+
+
+def candidates(engine: MatchEngine, query: Query, setting: str) -> Candidates | None:
+    """The candidates and their components exactly as `engine.match` computes them for this
+    request (the public `MatchEngine.score`, with the match's candidate count)."""
+    asked = request(query, setting)
+    parts = engine.encoder.split(asked.text)
+    vectors = engine.encoder.encode_queries(parts)
+    seeker = engine.get(asked.seeker_id) if asked.seeker_id is not None else None
+    scored = engine.score(
+        EngineQuery(parts, np.ones(len(parts), dtype=bool), vectors, asked.text),
+        seeker,
+        asked.filters,
+        engine.weights.candidates,
+        asked.include_own_region,
+        asked.include_known_partners,
+    )
+    if scored is None:
+        return None
+    n = len(scored.ids)
+    columns = [scored.components[c] for c in COMPONENTS] + [
+        scored.found.common,
+        scored.found.raw["topical_partners"],
+        scored.found.counts,
+        np.full(n, float(seeker is not None)),
+        np.full(n, float(asked.include_known_partners)),
+    ]
+    features = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
+    return Candidates(scored.ids.astype(np.int64), scored.components, features)
+
+
+Scorer = Callable[[Candidates], np.ndarray]
+
+
+class EngineRuns:
+    """crosslink's rankings, one engine pass per (query, setting) shared by every scorer
+    (the linear weights, the learned model, weight variants) and the candidate recall.
+    Every ranking gets the evaluation's exclusions (eval/runner.py `excluded`) on top of the
+    engine's own, so all methods exclude the same profiles whatever the profile format."""
+
+    def __init__(
+        self,
+        split: Split,
+        engine: MatchEngine,
+        scorers: dict[str, Scorer],
+        weights: RankingWeights | None = None,
+    ) -> None:
+        self.split, self.engine, self.scorers = split, engine, scorers
+        self.weights = weights  # set on the engine before each pass (variants share one engine)
+        self._runs: dict[tuple[str, str], dict[str, list[int]]] = {}
+        self.held: dict[str, list[int]] = {}  # setting -> [relevant in candidates, relevant]
+
+    def _run(self, query: Query, setting: str) -> dict[str, list[int]]:
+        at = (query.project_id, setting)
+        if at not in self._runs:
+            if self.weights is not None:
+                self.engine.weights = self.weights
+            found = candidates(self.engine, query, setting)
+            mask = excluded(self.split, query, setting)
+            wanted = relevant(query, setting)
+            held = self.held.setdefault(setting, [0, 0])
+            held[1] += len(wanted)
+            runs: dict[str, list[int]] = {name: [] for name in self.scorers}
+            if found is not None:
+                held[0] += len(wanted & set(found.ids.tolist()))
+                for name, scorer in self.scorers.items():
+                    scores = np.full(len(self.split.profiles) + 1, -np.inf)
+                    scores[found.ids] = scorer(found)
+                    runs[name] = top(scores, mask)
+            self._runs[at] = runs
+        return self._runs[at]
+
+    def ranker(self, name: str) -> Ranker:
+        return lambda query, setting: self._run(query, setting)[name]
+
+    def candidate_recall(self, setting: str) -> float:
+        """Share of the relevant partners (all queries asked so far) among the candidates."""
+        held, total = self.held.get(setting, [0, 0])
+        return held / total if total else float("nan")
 
 
 def engine_ranker(
     split: Split, engine: MatchEngine, weights: RankingWeights | None = None
 ) -> Ranker:
-    """Always on behalf of the seeker (its NUTS-2 region excluded by the engine). new: its known
-    partners excluded, as the product does by default; all: `include_known_partners`, so its
-    earlier partners stay in the ranking (ranked up by the `known` component)."""
-
+    """crosslink with linear weights (default: the engine's) in every setting."""
     chosen = weights or engine.weights
-
-    def rank(query: Query, setting: str) -> list[int]:
-        engine.weights = chosen  # one engine serves every weight variant
-        request = MatchRequest(
-            text=query.text,
-            seeker_id=query.seeker,
-            limit=DEPTH + 1,
-            include_known_partners=setting != "new",
-        )
-        ids = [r.profile.id for r in engine.match(request).data]
-        return [pid for pid in ids if pid != query.seeker][:DEPTH]
-
-    return rank
+    runs = EngineRuns(split, engine, {"crosslink": lambda c: c.linear(chosen)}, chosen)
+    return runs.ranker("crosslink")

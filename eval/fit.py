@@ -23,13 +23,18 @@ from datetime import date
 
 import numpy as np
 
-from eval.cache import CachingEncoder
 from eval.config import EvalSettings
 from eval.dataset import Split, build_split
-from eval.engine import build_engine, public_profiles
-from models.matching import MatchFilters
-from services.matcher.ranking import MatchEngine, RankingWeights, order
-from services.matcher.ranking import Query as EngineQuery
+from eval.engine import (
+    CachingEncoder,
+    MatchEngine,
+    RankingWeights,
+    build_engine,
+    candidates,
+    order,
+    public_profiles,
+)
+from eval.runner import relevant as relevant_of
 from services.profiles.cordis import load_cordis
 
 log = logging.getLogger("eval.fit")
@@ -63,21 +68,11 @@ def examples(split: Split, engine: MatchEngine) -> list[Example]:
     """Both settings for every query, as the evaluation asks them (eval/engine.py)."""
     out = []
     for query in split.queries:
-        parts = engine.encoder.split(query.text)
-        vectors = engine.encoder.encode_queries(parts)
-        request = EngineQuery(parts, np.ones(len(parts), dtype=bool), vectors, query.text)
-        seeker = engine.get(query.seeker)
         for setting in ("new", "all"):
-            relevant = query.relevant_new if setting == "new" else query.relevant
-            if not relevant or seeker is None:
+            relevant = relevant_of(query, setting)
+            if not relevant:
                 continue
-            scored = engine.score(
-                request,
-                seeker,
-                MatchFilters(),
-                engine.weights.candidates,
-                include_known_partners=setting != "new",
-            )
+            scored = candidates(engine, query, setting)
             if scored is None:
                 continue
             out.append(

