@@ -22,7 +22,11 @@ pytestmark = pytest.mark.browser
 def intel_computed(stack: Stack) -> None:
     """The matcher computes the intelligence in the background once it is ready (503 before)."""
     deadline = time.monotonic() + 60
-    while httpx.get(f"{stack.url}/v1/fields", timeout=30).status_code != 200:
+    while True:
+        response = httpx.get(f"{stack.url}/v1/fields", timeout=30)
+        # computed on every profile of the stack, not on a first partial state
+        if response.status_code == 200 and response.json()["profiles"] >= len(stack.profiles):
+            return
         if time.monotonic() > deadline:
             raise AssertionError("the cluster intelligence was not computed within 60 s")
         time.sleep(0.05)
