@@ -7,13 +7,19 @@ from fastapi import APIRouter
 from gateway.access import Scope
 from gateway.batch.service import run_batch
 from gateway.deps import CallerDep, ServicesDep
+from gateway.gate import KEY_REQUIRED, GatedRoute
 from gateway.openapi import COMMON, errors
 from models.journeys import BatchRequest, BatchResult
 
-router = APIRouter(tags=["partner search"], responses=COMMON)
+router = APIRouter(tags=["partner search"], responses=COMMON, route_class=GatedRoute)
 
 
-@router.post("/match/batch", response_model=BatchResult, responses=errors(401, 403))
+@router.post(
+    "/match/batch",
+    response_model=BatchResult,
+    responses=errors(401, 403, 413),
+    openapi_extra=KEY_REQUIRED,
+)
 async def post_match_batch(
     batch_in: BatchRequest, caller: CallerDep, services: ServicesDep
 ) -> BatchResult:
