@@ -16,6 +16,7 @@ from gateway.access import RateLimiter, make_engine
 from gateway.config import GatewaySettings
 from gateway.deps import Services, reject_nul_in_query
 from gateway.gate import BodyLimit
+from gateway.idempotency import create_idempotency_table
 from gateway.openapi import document, install_method_not_allowed
 from gateway.profiles import BULK_PATHS
 from gateway.upstream import Upstream, UpstreamPool
@@ -56,6 +57,7 @@ def _build_services(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.keys_url())
     create_plan_table(engine)
+    create_idempotency_table(engine)
     return Services(
         settings=settings,
         profiles=profiles_upstream,

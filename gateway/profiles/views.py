@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from gateway.deps import CallerDep, ProfileIdPath, ServicesDep
 from gateway.gate import KEY_REQUIRED, GatedRoute
+from gateway.idempotency import IdempotencyKeyHeader, run_once
 from gateway.openapi import COMMON, errors
 from gateway.profiles.service import (
     bulk_import,
@@ -54,10 +55,22 @@ _LIST_PARAMS = (
     openapi_extra=KEY_REQUIRED,
 )
 async def post_profile(
-    profile_in: ProfileCreate, caller: CallerDep, services: ServicesDep
-) -> ProfilePublic:
+    request: Request,
+    profile_in: ProfileCreate,
+    caller: CallerDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """Create a profile owned by the key's hub (needs `write`)."""
-    return await create_profile(services=services, caller=caller, profile_in=profile_in)
+    return await run_once(
+        request=request,
+        engine=services.keys_engine,
+        caller=caller,
+        key=idempotency_key,
+        ttl=services.settings.idempotency_ttl,
+        status_code=status.HTTP_201_CREATED,
+        run=lambda: create_profile(services=services, caller=caller, profile_in=profile_in),
+    )
 
 
 @router.get("/profiles", response_model=ProfilesPublic)
@@ -151,8 +164,23 @@ _BULK_BODY = {
     responses=errors(401, 403, 413),
     openapi_extra=_BULK_BODY,
 )
-async def post_bulk(request: Request, caller: CallerDep, services: ServicesDep) -> ImportResult:
+async def post_bulk(
+    request: Request,
+    caller: CallerDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """Upsert many profiles by external_id; per-item results like the CLI import."""
     body = await request.body()
     content_type = request.headers.get("content-type", "application/json")
-    return await bulk_import(services=services, caller=caller, body=body, content_type=content_type)
+    return await run_once(
+        request=request,
+        engine=services.keys_engine,
+        caller=caller,
+        key=idempotency_key,
+        ttl=services.settings.idempotency_ttl,
+        status_code=status.HTTP_200_OK,
+        run=lambda: bulk_import(
+            services=services, caller=caller, body=body, content_type=content_type
+        ),
+    )
