@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from models import intel as wire
 from models.tabular import csv_text, safe_cell
 from tests.factories import profile_payload
 from tests.gateway.conftest import Stack
@@ -90,7 +91,9 @@ async def test_a_lost_create_retried_with_its_key_yields_one_profile(stack: Stac
 
     # Keys are per caller: hub-b's same key is a request of its own.
     theirs = await stack.client.post(
-        "/v1/profiles", json=payload, headers={**stack.auth("hub_b"), "Idempotency-Key": key}
+        "/v1/profiles",
+        json={**payload, "external_id": f"b-{key}"},
+        headers={**stack.auth("hub_b"), "Idempotency-Key": key},
     )
     assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
 
@@ -194,14 +197,21 @@ def test_csv_cells_that_spreadsheets_run_are_neutralised() -> None:
 
 
 async def test_the_competence_csv_is_safe(stack: Stack) -> None:
-    evil = profile_payload(name='=HYPERLINK("http://evil","x")', region="DED21")
-    created = await stack.client.post("/v1/profiles", json=evil, headers=stack.auth("hub_a"))
-    assert created.status_code == 201, created.text
     response = await stack.client.get("/v1/map/competences", params={"format": "csv"})
     assert response.status_code == 200
+    served = wire.CompetenceMap.model_validate(
+        (await stack.client.get("/v1/map/competences")).json()
+    )
+    assert served.data, "the competence map is empty; nothing to check"
+    # The same rendering with an organisation named like a formula.
+    evil = served.data[0].top[0].model_copy(update={"name": '=HYPERLINK("http://evil","x")'})
+    cell = served.data[0].model_copy(update={"top": [evil], "field_label": "+41 22 000"})
+    rows = list(csv.reader(io.StringIO(served.model_copy(update={"data": [cell]}).to_csv())))
+    assert rows[1][3] == "'+41 22 000"
+    assert rows[1][-1] == '\'=HYPERLINK("http://evil","x")'
     for row in csv.reader(io.StringIO(response.text)):
-        for cell in row:
-            assert not cell.startswith(("=", "+", "@", "\t", "\r")), row
+        for value in row:
+            assert not value.startswith(("=", "+", "@", "\t", "\r")), row
 
 
 async def test_openapi_tells_the_truth(stack: Stack) -> None:
