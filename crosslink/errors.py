@@ -5,6 +5,7 @@
     +-- Conflict              409 conflict        (unique keys, duplicate external_id)
     +-- PreconditionFailed    412 version_mismatch (optimistic concurrency, If-Match)
     +-- InvalidInput          422 invalid_input
+    +-- PayloadTooLarge       413 payload_too_large (request body over its limit)
     +-- Unauthorized          401 unauthorized
     +-- Forbidden             403 forbidden
     +-- RateLimited           429 rate_limited     (Retry-After header)
@@ -31,6 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 log = logging.getLogger("crosslink.errors")
 
@@ -60,6 +62,10 @@ class PreconditionFailed(CrosslinkError):
 
 class InvalidInput(CrosslinkError):
     status_code, code = 422, "invalid_input"
+
+
+class PayloadTooLarge(CrosslinkError):
+    status_code, code = 413, "payload_too_large"
 
 
 class Unauthorized(CrosslinkError):
@@ -146,9 +152,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(error.status_code, error.code, error.message, error.details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
         headers = dict(exc.headers) if exc.headers else None
+        limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+        if exc.status_code == 413 and isinstance(limit, int):  # a streamed body over its limit
+            message = f"request body is larger than the limit of {limit} bytes; send less per call"
+            return error_response(413, code, message, {"limit_bytes": limit}, headers)
         return error_response(exc.status_code, code, str(exc.detail), None, headers)
 
     @app.exception_handler(Exception)

@@ -81,6 +81,9 @@ def serve(service: Service, host: str | None = None, port: int | None = None) ->
         port=port or settings.port(service),
         log_config=None,
         access_log=True,
+        # X-Forwarded-For is believed only from CROSSLINK_TRUSTED_PROXIES (the gateway's own
+        # ProxyHeadersMiddleware), never from loopback by default as uvicorn would.
+        proxy_headers=False,
     )
 
 

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import Depends, FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from crosslink.errors import install_error_handlers
 from crosslink.observability import instrument
@@ -14,6 +15,10 @@ from gateway import batch, health, intel, matching, profiles, visits, vouchers, 
 from gateway.access import RateLimiter, make_engine
 from gateway.config import GatewaySettings
 from gateway.deps import Services, reject_nul_in_query
+from gateway.gate import BodyLimit
+from gateway.idempotency import create_idempotency_table
+from gateway.openapi import document, install_method_not_allowed
+from gateway.profiles import BULK_PATHS
 from gateway.upstream import Upstream, UpstreamPool
 from gateway.visits import create_plan_table
 
@@ -52,6 +57,7 @@ def _build_services(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.keys_url())
     create_plan_table(engine)
+    create_idempotency_table(engine)
     return Services(
         settings=settings,
         profiles=profiles_upstream,
@@ -86,8 +92,18 @@ def create_app(
     app = FastAPI(title="crosslink", version="1", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     instrument(app, service="gateway")  # X-Request-ID in, out and in logs; /metrics
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        bulk=settings.max_bulk_body_bytes,
+        bulk_paths=BULK_PATHS,
+    )
+    if settings.trusted_proxies:  # the caller's address from X-Forwarded-For, only from these
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.include_router(health.router)
     for domain in (profiles, matching, vouchers, batch, visits, intel):
         app.include_router(domain.router, prefix="/v1", dependencies=[Depends(reject_nul_in_query)])
     app.include_router(web.router)
+    document(app)
+    install_method_not_allowed(app)
     return app

@@ -40,8 +40,28 @@ class GatewaySettings(ProfilesClientSettings):
     visit_plan_ttl: float = Field(
         default=24 * 3600, gt=0, description="Seconds plans stay GET-able"
     )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1_000, description="Largest request body, bytes (413 beyond)"
+    )
+    max_bulk_body_bytes: int = Field(
+        default=20_000_000, ge=1_000, description="Largest body of POST /v1/profiles/bulk, bytes"
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses/networks whose X-Forwarded-For is believed; "
+        "default none (the peer address is the caller)",
+    )
+    plan_quota: str = Field(
+        default="20/hour", description="Visit plans one caller may store per window"
+    )
+    max_plan_bytes: int = Field(
+        default=64_000, ge=1_000, description="Largest stored visit plan, bytes of JSON"
+    )
+    idempotency_ttl: float = Field(
+        default=24 * 3600, gt=0, description="Seconds an Idempotency-Key's answer is kept"
+    )
 
-    @field_validator("matcher_urls", mode="before")
+    @field_validator("matcher_urls", "trusted_proxies", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:
         if isinstance(value, str):
@@ -55,7 +75,7 @@ class GatewaySettings(ProfilesClientSettings):
             raise ValueError("matcher_urls needs at least one URL, e.g. 'http://127.0.0.1:8002'")
         return value
 
-    @field_validator("rate_limit_anonymous", "rate_limit_key")
+    @field_validator("rate_limit_anonymous", "rate_limit_key", "plan_quota")
     @classmethod
     def _rate(cls, value: str) -> str:
         try:

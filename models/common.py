@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 
 from models import reference
 
@@ -49,8 +49,17 @@ def _sector(value: str) -> str:
     return normal
 
 
+def _not_bool(value: Any) -> Any:
+    # pydantic takes JSON `true`/`false` as 1/0 in lax mode; an id is never a truth value.
+    if isinstance(value, bool):
+        raise ValueError(f"a profile id is an integer, not {str(value).lower()}; expected e.g. 42")
+    return value
+
+
 MAX_ID = 2**31 - 1  # ids are 32-bit signed integers in every database the profiles service uses
-ProfileId = Annotated[int, Field(ge=1, le=MAX_ID, description="A profile id")]
+ProfileId = Annotated[
+    int, BeforeValidator(_not_bool), Field(ge=1, le=MAX_ID, description="A profile id")
+]
 
 CountryCode = Annotated[str, AfterValidator(_country)]
 RegionCode = Annotated[str, AfterValidator(_region)]

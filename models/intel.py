@@ -3,8 +3,6 @@ cluster's potential. Figures are computed by the matcher; the gateway passes the
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -13,6 +11,7 @@ from pydantic import BaseModel, Field
 from models.common import RegionPrefix
 from models.matching import MatchedPassage
 from models.profiles import Kind
+from models.tabular import csv_text
 
 Level = Literal["country", "nuts1", "nuts2"]
 FieldId = str  # "F3": stable while the data does not change much
@@ -137,25 +136,22 @@ class CompetenceMap(BaseModel):
 
     def to_csv(self) -> str:
         """One row per region x field; the top organisations `;`-separated."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for c in self.data:
-            writer.writerow(
-                [
-                    c.region,
-                    c.region_name or "",
-                    c.field,
-                    c.field_label,
-                    c.count,
-                    c.region_total,
-                    c.field_total,
-                    c.total,
-                    f"{c.specialisation:.4f}",
-                    "; ".join(o.name for o in c.top),
-                ]
-            )
-        return out.getvalue()
+        rows = (
+            [
+                c.region,
+                c.region_name or "",
+                c.field,
+                c.field_label,
+                c.count,
+                c.region_total,
+                c.field_total,
+                c.total,
+                f"{c.specialisation:.4f}",
+                "; ".join(o.name for o in c.top),
+            ]
+            for c in self.data
+        )
+        return csv_text(CSV_COLUMNS, rows)
 
 
 class Bridge(BaseModel):

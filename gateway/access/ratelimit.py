@@ -22,14 +22,21 @@ class RateLimiter:
 
     def hit(self, *, identity: str, keyed: bool) -> None:
         item = self.per_key if keyed else self.anonymous
+        who = "this API key" if keyed else "anonymous callers from this address"
+        self._count(item, identity, f"rate limit of {{limit}} exceeded for {who}")
+
+    def quota(self, *, limit: str, identity: str, what: str) -> None:
+        """Count one use of a quota (e.g. stored visit plans) for this identity."""
+        self._count(parse(limit), f"quota:{what}:{identity}", f"quota of {{limit}} {what} used up")
+
+    def _count(self, item: RateLimitItem, identity: str, template: str) -> None:
         if self._strategy.hit(item, identity):
             return
         stats = self._strategy.get_window_stats(item, identity)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-        who = "this API key" if keyed else "anonymous callers from this address"
+        limit = f"{item.amount} per {item.multiples} {item.GRANULARITY.name}"
         raise RateLimited(
-            f"rate limit of {item.amount} per {item.multiples} {item.GRANULARITY.name} "
-            f"exceeded for {who}; retry after {retry_after} s",
+            template.format(limit=limit) + f"; retry after {retry_after} s",
             details={"limit": str(item), "retry_after": retry_after},
             headers={"Retry-After": str(retry_after)},
         )

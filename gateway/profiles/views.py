@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from gateway.deps import CallerDep, ProfileIdPath, ServicesDep
+from gateway.gate import KEY_REQUIRED, GatedRoute
+from gateway.idempotency import IdempotencyKeyHeader, run_once
 from gateway.openapi import COMMON, errors
 from gateway.profiles.service import (
     bulk_import,
@@ -25,7 +27,9 @@ from models.profiles import (
     ProfileUpdate,
 )
 
-router = APIRouter(tags=["profiles"], responses=COMMON)
+router = APIRouter(tags=["profiles"], responses=COMMON, route_class=GatedRoute)
+
+BULK_PATH = "/v1/profiles/bulk"
 
 IfMatch = Annotated[str | None, Header(description="The profile's version (its ETag)")]
 
@@ -47,13 +51,26 @@ _LIST_PARAMS = (
     "/profiles",
     status_code=status.HTTP_201_CREATED,
     response_model=ProfilePublic,
-    responses=errors(401, 403, 409),
+    responses=errors(401, 403, 409, 413),
+    openapi_extra=KEY_REQUIRED,
 )
 async def post_profile(
-    profile_in: ProfileCreate, caller: CallerDep, services: ServicesDep
-) -> ProfilePublic:
+    request: Request,
+    profile_in: ProfileCreate,
+    caller: CallerDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """Create a profile owned by the key's hub (needs `write`)."""
-    return await create_profile(services=services, caller=caller, profile_in=profile_in)
+    return await run_once(
+        request=request,
+        engine=services.keys_engine,
+        caller=caller,
+        key=idempotency_key,
+        ttl=services.settings.idempotency_ttl,
+        status_code=status.HTTP_201_CREATED,
+        run=lambda: create_profile(services=services, caller=caller, profile_in=profile_in),
+    )
 
 
 @router.get("/profiles", response_model=ProfilesPublic)
@@ -70,7 +87,7 @@ async def get_profiles(
     q: Annotated[str | None, Query(max_length=200, description="Text contains")] = None,
     ids: Annotated[str | None, Query(max_length=2000, description="Comma-separated ids")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,  # as the profiles service
 ) -> ProfilesPublic:
     """List profiles with filters and cursor pagination (never contact details)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k in _LIST_PARAMS]
@@ -90,7 +107,8 @@ async def get_one_profile(
 @router.patch(
     "/profiles/{profile_id}",
     response_model=ProfilePublic,
-    responses=errors(401, 403, 404, 409, 412),
+    responses=errors(401, 403, 404, 409, 412, 413),
+    openapi_extra=KEY_REQUIRED,
 )
 async def patch_profile(
     profile_id: ProfileIdPath,
@@ -117,6 +135,7 @@ async def patch_profile(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=errors(401, 403, 404, 412),
+    openapi_extra=KEY_REQUIRED,
 )
 async def delete_one_profile(
     profile_id: ProfileIdPath, caller: CallerDep, services: ServicesDep, if_match: IfMatch = None
@@ -134,18 +153,34 @@ _BULK_BODY = {
             "application/x-ndjson": {"schema": {"type": "string"}},
         },
         "description": "A JSON array of profiles or JSON Lines (one profile per line)",
-    }
+    },
+    **KEY_REQUIRED,
 }
 
 
 @router.post(
     "/profiles/bulk",
     response_model=ImportResult,
-    responses=errors(401, 403),
+    responses=errors(401, 403, 413),
     openapi_extra=_BULK_BODY,
 )
-async def post_bulk(request: Request, caller: CallerDep, services: ServicesDep) -> ImportResult:
+async def post_bulk(
+    request: Request,
+    caller: CallerDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """Upsert many profiles by external_id; per-item results like the CLI import."""
     body = await request.body()
     content_type = request.headers.get("content-type", "application/json")
-    return await bulk_import(services=services, caller=caller, body=body, content_type=content_type)
+    return await run_once(
+        request=request,
+        engine=services.keys_engine,
+        caller=caller,
+        key=idempotency_key,
+        ttl=services.settings.idempotency_ttl,
+        status_code=status.HTTP_200_OK,
+        run=lambda: bulk_import(
+            services=services, caller=caller, body=body, content_type=content_type
+        ),
+    )

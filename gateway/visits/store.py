@@ -9,7 +9,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy import Engine, Text
 from sqlmodel import Column, Field, Session, SQLModel, col, delete
 
-from crosslink.errors import NotFound
+from crosslink.errors import InvalidInput, NotFound
 from models.journeys import VisitPlan
 
 _PLAN_ID = re.compile(r"[0-9a-f]{32}")
@@ -34,13 +34,20 @@ def create_plan_table(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine, tables=[StoredPlan.__table__])  # type: ignore[attr-defined]
 
 
-def save_plan(*, engine: Engine, plan: VisitPlan, ttl: float) -> None:
-    """Store the plan and drop the ones older than `ttl` seconds."""
+def save_plan(*, engine: Engine, plan: VisitPlan, ttl: float, max_bytes: int) -> None:
+    """Store the plan and drop the ones older than `ttl` seconds; refuse one over `max_bytes`."""
+    body = plan.model_dump_json()
+    if len(body.encode()) > max_bytes:
+        raise InvalidInput(
+            f"this visit plan would take {len(body.encode())} bytes, over the {max_bytes} a "
+            "stored plan may; plan fewer days, visits or delegation members",
+            details={"limit_bytes": max_bytes},
+        )
     cutoff = datetime.now(UTC) - timedelta(seconds=ttl)
     created = plan.created_at.astimezone(UTC)
     with Session(engine) as session:
         session.exec(delete(StoredPlan).where(col(StoredPlan.created_at) < cutoff))  # type: ignore[call-overload]
-        session.add(StoredPlan(id=plan.plan_id, created_at=created, body=plan.model_dump_json()))
+        session.add(StoredPlan(id=plan.plan_id, created_at=created, body=body))
         session.commit()
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from gateway.deps import CallerDep, ServicesDep
+from gateway.idempotency import IdempotencyKeyHeader, caller_scope, run_once
 from gateway.openapi import COMMON, errors
 from gateway.visits.service import plan_visit
 from gateway.visits.store import load_plan, render_briefing, save_plan
@@ -33,17 +34,47 @@ def _answer(plan: VisitPlan, fmt: str) -> VisitPlan | Response:
 @router.post(
     "/visits/plan",
     response_model=VisitPlan,
-    responses={**errors(404), **_MARKDOWN},
+    responses={**errors(404, 409), **_MARKDOWN},
 )
 async def post_visit_plan(
-    plan_in: VisitPlanRequest, caller: CallerDep, services: ServicesDep, format: Format = "json"
+    request: Request,
+    plan_in: VisitPlanRequest,
+    caller: CallerDep,
+    services: ServicesDep,
+    format: Format = "json",
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> VisitPlan | Response:
     """Plan a business exploratory visit. The plan stays GET-able at `briefing_url` for a while
-    (CROSSLINK_VISIT_PLAN_TTL seconds, default 24 h)."""
-    plan = await plan_visit(services=services, plan_in=plan_in)
-    ttl = services.settings.visit_plan_ttl
-    await run_in_threadpool(save_plan, engine=services.keys_engine, plan=plan, ttl=ttl)
-    return _answer(plan, format)
+    (CROSSLINK_VISIT_PLAN_TTL seconds, default 24 h); each caller may store
+    CROSSLINK_PLAN_QUOTA plans per window (429 beyond). `Idempotency-Key` applies to
+    `format=json`."""
+    settings = services.settings
+
+    async def plan_and_store() -> VisitPlan:
+        services.limiter.quota(
+            limit=settings.plan_quota, identity=caller_scope(caller, request), what="visit plans"
+        )
+        plan = await plan_visit(services=services, plan_in=plan_in)
+        await run_in_threadpool(
+            save_plan,
+            engine=services.keys_engine,
+            plan=plan,
+            ttl=settings.visit_plan_ttl,
+            max_bytes=settings.max_plan_bytes,
+        )
+        return plan
+
+    if format == "md":
+        return _answer(await plan_and_store(), format)
+    return await run_once(
+        request=request,
+        engine=services.keys_engine,
+        caller=caller,
+        key=idempotency_key,
+        ttl=settings.idempotency_ttl,
+        status_code=200,
+        run=plan_and_store,
+    )
 
 
 @router.get(

@@ -4,107 +4,18 @@ gateway, each started with `python -m crosslink serve ...` as the containers sta
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
+from tests.deploy.processes import Stack, poll
 from tests.factories import SAMPLES
 
-STARTUP_DEADLINE = 120.0
 QUERY = {"text": "laser welding process monitoring for aluminium parts", "limit": 5}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _poll(check: Callable[[], Any], *, deadline: float, what: str) -> Any:
-    end = time.monotonic() + deadline
-    last: Any = None
-    while time.monotonic() < end:
-        try:
-            last = check()
-        except httpx.HTTPError as exc:
-            last = exc
-        else:
-            if last:
-                return last
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what}; last: {last!r}")
-
-
-class Stack:
-    def __init__(self, tmp: Path, database_url: str):
-        self.tmp = tmp
-        self.env = {
-            **os.environ,
-            "HF_HUB_OFFLINE": "1",
-            "CROSSLINK_DATABASE_URL": database_url,
-            "CROSSLINK_KEYS_DATABASE_URL": database_url,
-            "CROSSLINK_DEMO_DATA": "0",
-            "CROSSLINK_DATA_DIR": str(tmp / "data"),
-            "CROSSLINK_LOG_LEVEL": "WARNING",
-            # fp32 ONNX: replicas embed the same texts in different batches, and the int8
-            # backend's per-batch activation scales then move scores by up to ~0.02 (a known
-            # limit, docs/BENCHMARKS.md); this test is about the topology, not the quantiser.
-            "CROSSLINK_ENCODER_BACKEND": "onnx",
-        }
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.ports: dict[str, int] = {}
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
-
-    def start(self, name: str, service: str, **env: str) -> None:
-        self.ports[name] = _free_port()
-        log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
-        cmd = [sys.executable, "-m", "crosslink", "serve", service, "--port", str(self.ports[name])]
-        self.procs[name] = subprocess.Popen(
-            cmd, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT
-        )
-        log.close()
-
-    def start_matcher(self, name: str) -> None:
-        self.start(
-            name,
-            "matcher",
-            CROSSLINK_PROFILES_URL=self.url("profiles"),
-            CROSSLINK_MATCHER_INDEX_DIR=str(self.tmp / name),
-        )
-
-    def wait_ready(self, name: str) -> None:
-        def ready() -> bool:
-            proc = self.procs[name]
-            if proc.poll() is not None:
-                log = (self.tmp / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise AssertionError(f"{name} exited with {proc.returncode}:\n{log}")
-            return httpx.get(f"{self.url(name)}/health", timeout=2).status_code == 200
-
-        _poll(ready, deadline=STARTUP_DEADLINE, what=f"{name} to be ready")
-
-    def stop(self, name: str) -> None:
-        proc = self.procs.pop(name)
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-    def stop_all(self) -> None:
-        for name in list(self.procs):
-            self.stop(name)
 
 
 @pytest.fixture
@@ -180,7 +91,7 @@ def test_replicas_agree_survive_a_stop_and_catch_up(stack: Stack) -> None:
             health = httpx.get(f"{stack.url(name)}/health", timeout=5).json()
             return bool(health["details"]["profiles"] == len(SAMPLES))
 
-        _poll(lambda: synced("matcher-a") and synced("matcher-b"), deadline=30, what="sync")
+        poll(lambda: synced("matcher-a") and synced("matcher-b"), deadline=30, what="sync")
         a, b = _ranking(stack.url("matcher-a")), _ranking(stack.url("matcher-b"))
         assert _same(a, b), (a, b)
         assert a[0][0] == laser
@@ -202,7 +113,7 @@ def test_replicas_agree_survive_a_stop_and_catch_up(stack: Stack) -> None:
                 for m in ("matcher-a", "matcher-b")
             )
 
-        _poll(laser_gone, deadline=30, what="the deleted profile to leave both replicas")
+        poll(laser_gone, deadline=30, what="the deleted profile to leave both replicas")
 
         # One replica down: the gateway keeps answering from the other.
         stack.stop("matcher-a")

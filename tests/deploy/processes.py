@@ -1,0 +1,108 @@
+"""The services as separate processes, started with `python -m crosslink serve ...` as the
+containers start them: one helper for the deploy tests (topology, forwarded headers, crashes)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+STARTUP_DEADLINE = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def poll(check: Callable[[], Any], *, deadline: float, what: str) -> Any:
+    end = time.monotonic() + deadline
+    last: Any = None
+    while time.monotonic() < end:
+        try:
+            last = check()
+        except httpx.HTTPError as exc:
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting for {what}; last: {last!r}")
+
+
+class Stack:
+    def __init__(self, tmp: Path, database_url: str):
+        self.tmp = tmp
+        self.env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "CROSSLINK_DATABASE_URL": database_url,
+            "CROSSLINK_KEYS_DATABASE_URL": database_url,
+            "CROSSLINK_DEMO_DATA": "0",
+            "CROSSLINK_DATA_DIR": str(tmp / "data"),
+            "CROSSLINK_LOG_LEVEL": "WARNING",
+            # fp32 ONNX: replicas embed the same texts in different batches, and the int8
+            # backend's per-batch activation scales then move scores by up to ~0.02 (a known
+            # limit, docs/BENCHMARKS.md); this test is about the topology, not the quantiser.
+            "CROSSLINK_ENCODER_BACKEND": "onnx",
+        }
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.ports: dict[str, int] = {}
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def start(self, name: str, service: str, **env: str) -> None:
+        self.ports[name] = free_port()
+        log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
+        cmd = [sys.executable, "-m", "crosslink", "serve", service, "--port", str(self.ports[name])]
+        self.procs[name] = subprocess.Popen(
+            cmd, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+
+    def start_matcher(self, name: str) -> None:
+        self.start(
+            name,
+            "matcher",
+            CROSSLINK_PROFILES_URL=self.url("profiles"),
+            CROSSLINK_MATCHER_INDEX_DIR=str(self.tmp / name),
+        )
+
+    def wait_ready(self, name: str) -> None:
+        def ready() -> bool:
+            proc = self.procs[name]
+            if proc.poll() is not None:
+                log = (self.tmp / f"{name}.log").read_text(errors="replace")[-3000:]
+                raise AssertionError(f"{name} exited with {proc.returncode}:\n{log}")
+            return httpx.get(f"{self.url(name)}/health", timeout=2).status_code == 200
+
+        poll(ready, deadline=STARTUP_DEADLINE, what=f"{name} to be ready")
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+    def kill(self, name: str) -> None:
+        """kill -9: no shutdown hook runs."""
+        proc = self.procs.pop(name)
+        proc.kill()
+        proc.wait()
