@@ -5,10 +5,12 @@ suite fast; tests that change data use profiles of their own."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -100,3 +102,23 @@ async def stack(
             stack.ids[profile["external_id"]] = item["id"]
         await running.wait_until_indexed(len(PROFILES))
         yield stack
+
+
+@pytest.fixture
+async def gw(stack: Stack) -> Stack:
+    """The stack, named for what these tests use of it: the gateway's intelligence routes, once
+    the matcher has computed them over every profile (in the background: 503 before)."""
+    await wait_for_intel(stack)
+    return stack
+
+
+async def wait_for_intel(stack: Stack, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(transport=stack.matcher, base_url="http://matcher") as client:
+        while True:
+            response = await client.get("/fields")
+            if response.status_code == 200 and response.json()["profiles"] == len(PROFILES):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"intel not computed within {timeout}s: {response.text}")
+            await anyio.sleep(0.05)

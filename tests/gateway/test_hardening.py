@@ -15,12 +15,23 @@ from gateway.app import create_app
 from models import intel as wire
 from models.tabular import csv_text, safe_cell
 from tests.factories import profile_payload
-from tests.gateway.conftest import Stack
+from tests.gateway.conftest import Stack, wait_for_intel
 
 pytestmark = pytest.mark.anyio
 
 TWENTY_MB = 20 * 1024 * 1024
 CHUNK = 64 * 1024
+
+
+@pytest.fixture
+async def created(stack: Stack) -> AsyncIterator[list[tuple[int, str]]]:
+    """Profiles a test creates, deleted afterwards: the session's stack (and the intelligence
+    other modules assert on) keeps exactly its dataset."""
+    made: list[tuple[int, str]] = []
+    yield made
+    for profile_id, hub in made:
+        response = await stack.client.delete(f"/v1/profiles/{profile_id}", headers=stack.auth(hub))
+        assert response.status_code in (204, 404), response.text
 
 
 class CountingBody:
@@ -69,12 +80,15 @@ async def test_a_streamed_body_over_the_limit_stops_at_the_limit(stack: Stack) -
     assert body.sent <= limit + 2 * CHUNK  # it stopped reading at the limit
 
 
-async def test_a_lost_create_retried_with_its_key_yields_one_profile(stack: Stack) -> None:
+async def test_a_lost_create_retried_with_its_key_yields_one_profile(
+    stack: Stack, created: list[tuple[int, str]]
+) -> None:
     key = str(uuid.uuid4())
     payload = profile_payload(name=f"Idempotent GmbH {key[:8]}")
     headers = {**stack.auth("hub_a"), "Idempotency-Key": key}
     first = await stack.client.post("/v1/profiles", json=payload, headers=headers)
     assert first.status_code == 201, first.text
+    created.append((first.json()["id"], "hub_a"))
     # The client "lost" that answer and retries with the same key.
     again = await stack.client.post("/v1/profiles", json=payload, headers=headers)
     assert again.status_code == 201
@@ -95,15 +109,20 @@ async def test_a_lost_create_retried_with_its_key_yields_one_profile(stack: Stac
         json={**payload, "external_id": f"b-{key}"},
         headers={**stack.auth("hub_b"), "Idempotency-Key": key},
     )
-    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
+    assert theirs.status_code == 201, theirs.text
+    created.append((theirs.json()["id"], "hub_b"))
+    assert theirs.json()["id"] != first.json()["id"]
 
 
-async def test_idempotency_keys_survive_a_gateway_restart(stack: Stack) -> None:
+async def test_idempotency_keys_survive_a_gateway_restart(
+    stack: Stack, created: list[tuple[int, str]]
+) -> None:
     key = str(uuid.uuid4())
     payload = profile_payload(name=f"Restart AG {key[:8]}")
     headers = {**stack.auth("hub_a"), "Idempotency-Key": key}
     first = await stack.client.post("/v1/profiles", json=payload, headers=headers)
     assert first.status_code == 201, first.text
+    created.append((first.json()["id"], "hub_a"))
     fresh = create_app(
         stack.settings(), profiles_transport=stack.profiles, matcher_transports=[stack.matcher]
     )
@@ -197,6 +216,7 @@ def test_csv_cells_that_spreadsheets_run_are_neutralised() -> None:
 
 
 async def test_the_competence_csv_is_safe(stack: Stack) -> None:
+    await wait_for_intel(stack)
     response = await stack.client.get("/v1/map/competences", params={"format": "csv"})
     assert response.status_code == 200
     served = wire.CompetenceMap.model_validate(

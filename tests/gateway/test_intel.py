@@ -5,36 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 
 from tests.gateway.conftest import PROFILES, Stack
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def gw(stack: Stack) -> Stack:
-    """The stack, named for what these tests use of it: the gateway's intelligence routes, once
-    the matcher has computed them over every profile (in the background: 503 before)."""
-    await wait_for_intel(stack)
-    return stack
-
-
-async def wait_for_intel(stack: Stack, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(transport=stack.matcher, base_url="http://matcher") as client:
-        while True:
-            response = await client.get("/fields")
-            if response.status_code == 200 and response.json()["profiles"] == len(PROFILES):
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"intel not computed within {timeout}s: {response.text}")
-            await anyio.sleep(0.05)
 
 
 async def from_matcher(stack: Stack, url: str, **params: Any) -> Any:
