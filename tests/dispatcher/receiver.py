@@ -46,6 +46,7 @@ class Receiver:
         self.location: str | None = None
         self.delay = 0.0
         self.received: list[Received] = []
+        self.arrived = 0  # requests read, whatever was answered (counted before any delay)
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
@@ -60,6 +61,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                with owner.lock:
+                    owner.arrived += 1
                 if owner.delay:
                     time.sleep(owner.delay)
                 status = owner.status
