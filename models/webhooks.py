@@ -109,7 +109,7 @@ class AlertCreate(BaseModel):
     filters: MatchFilters = Field(default_factory=MatchFilters)
     top_k: int = Field(default=10, ge=1, le=100, description="Fires when a profile enters these")
     min_score: float | None = Field(
-        default=None, ge=0, le=1, description="And, if set, when its score reaches this"
+        default=None, ge=0, description="And, if set, when its score reaches this"
     )
 
     @model_validator(mode="after")

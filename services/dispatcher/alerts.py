@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +28,7 @@ from services.dispatcher.tables import (
     AlertCheck,
     AlertMatchRow,
     AlertMember,
+    ProfileOwner,
     Subscription,
     utcnow,
 )
@@ -34,6 +36,8 @@ from services.dispatcher.tables import (
 log = logging.getLogger("crosslink.dispatcher.alerts")
 
 __all__ = ["AlertWorker"]
+
+BATCH = 200
 
 
 def _filter_params(filters: MatchFilters) -> list[tuple[str, str]]:
@@ -43,9 +47,16 @@ def _filter_params(filters: MatchFilters) -> list[tuple[str, str]]:
 
 class AlertWorker:
     def __init__(
-        self, engine: Engine, matchers: list[httpx.AsyncClient], *, wait: float, poll: float
+        self,
+        engine: Engine,
+        matchers: list[httpx.AsyncClient],
+        *,
+        wait: float,
+        poll: float,
+        on_fired: Callable[[], None] = lambda: None,
     ) -> None:
         self.engine = engine
+        self.on_fired = on_fired
         self.matchers = matchers
         self.wait = wait
         self.poll = poll
@@ -89,97 +100,127 @@ class AlertWorker:
         matches = MatchesPublic.model_validate_json(response.content)
         return [r.model_dump(mode="json") for r in matches.data]
 
-    def _next_check(self) -> AlertCheck | None:
+    async def warm(self, alert: Alert) -> None:
+        """Ask once at creation, so the matcher has the query's vector cached before the first
+        profile has to be checked (part of firing within 2 s of a write)."""
+        for client in self.matchers:
+            try:
+                await self._results(client, alert)
+                return
+            except httpx.HTTPError:
+                continue
+
+    def _next_checks(self) -> list[AlertCheck]:
         with Session(self.engine) as session:
-            return session.exec(
-                select(AlertCheck)
-                .where(col(AlertCheck.not_before) <= utcnow())
-                .order_by(col(AlertCheck.seq))
-                .limit(1)
-            ).first()
+            return list(
+                session.exec(
+                    select(AlertCheck)
+                    .where(col(AlertCheck.not_before) <= utcnow())
+                    .order_by(col(AlertCheck.seq))
+                    .limit(BATCH)
+                ).all()
+            )
+
+    def pending(self) -> int:
+        """Changes still to be checked against the alerts."""
+        with Session(self.engine) as session:
+            return int(session.exec(select(func.count()).select_from(AlertCheck)).one())
 
     def _alerts(self) -> list[Alert]:
         with Session(self.engine) as session:
             return list(session.exec(select(Alert).order_by(col(Alert.id))).all())
 
-    def _postpone(self, check: AlertCheck) -> None:
+    def _postpone(self, checks: list[AlertCheck]) -> None:
         with Session(self.engine) as session:
-            row = session.get(AlertCheck, check.seq)
-            if row is not None:
-                row.not_before = utcnow() + timedelta(seconds=min(self.wait, 5.0))
-                session.add(row)
-                session.commit()
-
-    def _record(self, check: AlertCheck, hits: dict[int, AlertHit | None]) -> None:
-        """Fire for alerts the profile entered, forget those it left, drop the check."""
-        with Session(self.engine) as session:
-            for alert_id, hit in hits.items():
-                alert = session.get(Alert, alert_id)
-                if alert is None:
-                    continue
-                member = session.exec(
-                    select(AlertMember).where(
-                        AlertMember.alert_id == alert_id, AlertMember.profile_id == check.profile_id
-                    )
-                ).first()
-                if hit is None:
-                    if member is not None:
-                        session.delete(member)
-                    continue
-                if member is not None:
-                    continue
-                session.add(AlertMember(alert_id=alert_id, profile_id=check.profile_id))
-                subs = session.exec(
-                    select(Subscription).where(
-                        Subscription.hub == alert.hub, col(Subscription.enabled)
-                    )
-                ).all()
-                targets = [s.id or 0 for s in subs if EventType.match_alert.value in s.events]
-                data = hit.model_dump(mode="json", exclude={"profile": {"contact"}})
-                event = enqueue(
-                    session=session,
-                    event_type=EventType.match_alert.value,
-                    data=data,
-                    subscription_ids=targets,
-                )
-                session.add(AlertMatchRow(alert_id=alert_id, event_id=event.id, hit=data))
-            row = session.get(AlertCheck, check.seq)
-            if row is not None:
-                session.delete(row)
+            for check in checks:
+                row = session.get(AlertCheck, check.seq)
+                if row is not None:
+                    row.not_before = utcnow() + timedelta(seconds=min(self.wait, 5.0))
+                    session.add(row)
             session.commit()
 
-    async def process(self, check: AlertCheck) -> bool:
-        """Check one change against every alert; False when it has to wait for the matcher."""
+    def _fire(self, session: Session, alert: Alert, profile_id: int, hit: AlertHit | None) -> None:
+        member = session.exec(
+            select(AlertMember).where(
+                AlertMember.alert_id == alert.id, AlertMember.profile_id == profile_id
+            )
+        ).first()
+        if hit is None:
+            if member is not None:
+                session.delete(member)
+            return
+        if member is not None:
+            return  # still in the results since it last fired
+        session.add(AlertMember(alert_id=alert.id or 0, profile_id=profile_id))
+        subs = session.exec(
+            select(Subscription).where(Subscription.hub == alert.hub, col(Subscription.enabled))
+        ).all()
+        targets = [s.id or 0 for s in subs if EventType.match_alert.value in s.events]
+        data = hit.model_dump(mode="json", exclude={"profile": {"contact"}})
+        event = enqueue(
+            session=session,
+            event_type=EventType.match_alert.value,
+            data=data,
+            subscription_ids=targets,
+        )
+        session.add(AlertMatchRow(alert_id=alert.id or 0, event_id=event.id, hit=data))
+
+    def _record(
+        self, checks: list[AlertCheck], hits: dict[tuple[int, int], AlertHit | None]
+    ) -> None:
+        """Fire for alerts a profile entered, forget those it left, drop the checks: one
+        transaction, in feed order."""
+        with Session(self.engine) as session:
+            for check in checks:
+                # Deleted since (the feed is ahead of these checks): it fits nothing any more.
+                exists = session.get(ProfileOwner, check.profile_id) is not None
+                for (alert_id, profile_id), hit in hits.items() if exists else ():
+                    alert = session.get(Alert, alert_id)
+                    if profile_id == check.profile_id and alert is not None:
+                        self._fire(session, alert, profile_id, hit)
+                row = session.get(AlertCheck, check.seq)
+                if row is not None:
+                    session.delete(row)
+            session.commit()
+
+    async def process(self, checks: list[AlertCheck]) -> bool:
+        """Check a batch of changes against every alert (one matcher query per alert, all
+        alerts at once); False when it has to wait for the matcher."""
         alerts = await run_in_threadpool(self._alerts)
-        hits: dict[int, AlertHit | None] = {}
+        hits: dict[tuple[int, int], AlertHit | None] = {}
         if alerts:
-            client = await self._caught_up(check.seq)
+            client = await self._caught_up(max(c.seq for c in checks))
             if client is None:
                 return False
-            for alert in alerts:
-                if alert.profile_id == check.profile_id:
-                    continue  # an alert on behalf of this very profile: its own results changed
-                results = await self._results(client, alert)
-                if results is None:
-                    return False
-                hits[alert.id or 0] = None
-                for rank, result in enumerate(results, start=1):
-                    if result["profile"]["id"] != check.profile_id:
-                        continue
-                    if alert.min_score is None or result["score"] >= alert.min_score:
-                        hits[alert.id or 0] = AlertHit(alert_id=alert.id or 0, rank=rank, **result)
-        await run_in_threadpool(self._record, check, hits)
+            answers = await asyncio.gather(*(self._results(client, a) for a in alerts))
+            if any(results is None for results in answers):
+                return False
+            profiles = list(dict.fromkeys(c.profile_id for c in checks))
+            for alert, results in zip(alerts, answers, strict=True):
+                ranked = {r["profile"]["id"]: (rank, r) for rank, r in enumerate(results or [], 1)}
+                for profile_id in profiles:
+                    if alert.profile_id == profile_id:
+                        continue  # an alert on behalf of this very profile: its own results
+                    hit = None
+                    if profile_id in ranked:
+                        rank, result = ranked[profile_id]
+                        if alert.min_score is None or result["score"] >= alert.min_score:
+                            hit = AlertHit(alert_id=alert.id or 0, rank=rank, **result)
+                    hits[(alert.id or 0, profile_id)] = hit
+        await run_in_threadpool(self._record, checks, hits)
+        if any(hit is not None for hit in hits.values()):
+            self.on_fired()
         return True
 
     async def run(self) -> None:
         while True:
             self.wake.clear()  # before looking, so a wake-up during the look is not lost
             try:
-                check = await run_in_threadpool(self._next_check)
-                if check is not None:
-                    if await self.process(check):
+                checks = await run_in_threadpool(self._next_checks)
+                if checks:
+                    if await self.process(checks):
                         continue
-                    await run_in_threadpool(self._postpone, check)
+                    await run_in_threadpool(self._postpone, checks)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request, Response
 from sqlmodel import Session
 
 from crosslink.errors import InvalidInput
@@ -130,8 +130,16 @@ def retry_delivery(
 
 
 @router.post("/alerts", status_code=201, response_model=AlertPublic)
-def create_alert(alert_in: AlertCreate, session: SessionDep, hub: HubDep) -> AlertPublic:
-    return service.alert_public(service.create_alert(session=session, hub=hub, alert_in=alert_in))
+def create_alert(
+    alert_in: AlertCreate,
+    request: Request,
+    session: SessionDep,
+    hub: HubDep,
+    background: BackgroundTasks,
+) -> AlertPublic:
+    alert = service.create_alert(session=session, hub=hub, alert_in=alert_in)
+    background.add_task(request.app.state.alerts.warm, alert)
+    return service.alert_public(alert)
 
 
 @router.get("/alerts", response_model=AlertsPublic)
@@ -175,6 +183,7 @@ def health(request: Request) -> Health:
         "feed_last_seq": last,
         "lag": max(0, (last or 0) - follower.seq),
         "workers": len(request.app.state.deliverer.workers),
+        "alert_checks": request.app.state.alerts.pending(),
         "last_error": follower.last_error or request.app.state.alerts.last_error,
     }
     return Health(status="ok", ready=True, details=details)

@@ -31,7 +31,9 @@ async def test_events_are_signed_public_and_verify_with_the_library(
             f"/profiles/{pid}", json={"city": "Chemnitz"}, headers={"X-Crosslink-Owner": "hub-a"}
         )
         assert changed.status_code == 200
-        gone = await stack.profiles.delete(f"/profiles/{pid}", headers={"X-Crosslink-Owner": "hub-a"})
+        gone = await stack.profiles.delete(
+            f"/profiles/{pid}", headers={"X-Crosslink-Owner": "hub-a"}
+        )
         assert gone.status_code == 204
 
         await poll(lambda: len(receiver.events()) >= 3, deadline=10, what="three deliveries")
@@ -41,7 +43,9 @@ async def test_events_are_signed_public_and_verify_with_the_library(
         assert events[1]["data"]["profile"]["city"] == "Chemnitz"
         assert events[2]["data"]["profile"] is None
         assert [r.id for r in receiver.events()] == [e["id"] for e in events]
-        assert all(b"contact" not in r.body and b"@example.eu" not in r.body for r in receiver.events())
+        assert all(
+            b"contact" not in r.body and b"@example.eu" not in r.body for r in receiver.events()
+        )
         with pytest.raises(Exception, match="signature"):
             receiver.events()[0].verify("whsec_" + "A" * 32)
 
@@ -75,7 +79,9 @@ async def test_receiver_down_for_a_while_then_everything_arrives_in_order(
 
         await poll(failing, deadline=10, what="the first delivery to fail several times")
         receiver.start()
-        await poll(lambda: len(receiver.events()) >= 6, deadline=15, what="all six after the outage")
+        await poll(
+            lambda: len(receiver.events()) >= 6, deadline=15, what="all six after the outage"
+        )
         events = [r.verify(sub["secret"]) for r in receiver.events()]
         assert [e["data"]["profile_id"] for e in events] == written
         assert len({e["id"] for e in events}) == 6
@@ -189,7 +195,9 @@ async def test_private_addresses_are_refused(tmp_path: Path, database_url: str, 
         assert response.status_code == 422, response.text
         error = response.json()["error"]
         assert error["code"] == "invalid_input"
-        assert "private address" in error["message"] and "CROSSLINK_WEBHOOK_ALLOW" in error["message"]
+        assert (
+            "private address" in error["message"] and "CROSSLINK_WEBHOOK_ALLOW" in error["message"]
+        )
 
 
 async def test_hubs_see_only_their_own_subscriptions(
