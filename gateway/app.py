@@ -19,6 +19,8 @@ from gateway.ratelimit import RateLimiter
 from gateway.routes import health, journeys, matching, profiles
 from gateway.upstream import Upstream, UpstreamPool
 from gateway.web.router import router as pages
+from gateway.webhooks import build_dispatcher
+from gateway.webhooks import router as webhooks
 
 DESCRIPTION = """Cross-regional partner matchmaking for SMEs, research bodies and clusters.
 
@@ -71,6 +73,7 @@ def create_app(
     *,
     profiles_transport: httpx.AsyncBaseTransport | None = None,
     matcher_transports: list[httpx.AsyncBaseTransport | None] | None = None,
+    dispatcher_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """Build the gateway; transports let tests plug the real services in-process."""
     settings = settings or GatewaySettings()
@@ -79,9 +82,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = _build_services(settings, profiles_transport, matcher_transports)
         app.state.services = services
+        app.state.dispatcher = build_dispatcher(settings, dispatcher_transport)
         try:
             yield
         finally:
+            await app.state.dispatcher.aclose()
             await services.profiles.aclose()
             await services.matchers.aclose()
             services.keys_engine.dispose()
@@ -92,5 +97,6 @@ def create_app(
     app.include_router(health.router)
     for module in (profiles, matching, journeys, routes_intel):
         app.include_router(module.router, prefix="/v1", dependencies=[Depends(reject_nul_in_query)])
+    app.include_router(webhooks, prefix="/v1", dependencies=[Depends(reject_nul_in_query)])
     app.include_router(pages)
     return app
