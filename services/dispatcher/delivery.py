@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine, func
@@ -29,6 +29,7 @@ from services.dispatcher.urls import AllowList, UnsafeUrl, check_url
 log = logging.getLogger("crosslink.dispatcher.delivery")
 
 USER_AGENT = "crosslink-webhooks/1"
+PREFETCH = 50  # deliveries read per query; sent one after the other
 
 __all__ = ["Deliverer", "RetryPolicy", "sign_headers"]
 
@@ -97,24 +98,30 @@ class Deliverer:
             ).all()
         return list(rows)
 
-    def _head(self, sub_id: int) -> tuple[Delivery, Event, Subscription] | None:
+    def _heads(self, sub_id: int) -> list[tuple[Delivery, Event, Subscription]]:
+        """The subscription's oldest pending deliveries, in order, if the first is due."""
         with Session(self.engine) as session:
             sub = session.get(Subscription, sub_id)
             if sub is None or not sub.enabled:
-                return None
-            row = session.exec(
+                return []
+            rows = session.exec(
                 select(Delivery, Event)
                 .join(Event, col(Event.id) == col(Delivery.event_id))
                 .where(Delivery.subscription_id == sub_id, Delivery.status == "pending")
                 .order_by(col(Delivery.id))
-                .limit(1)
-            ).first()
-            if row is None or aware(row[0].next_attempt_at or utcnow()) > utcnow():
-                return None
-            return row[0], row[1], sub
+                .limit(PREFETCH)
+            ).all()
+            if not rows or aware(rows[0][0].next_attempt_at or utcnow()) > utcnow():
+                return []
+            return [(delivery, event, sub) for delivery, event in rows]
 
     def _record(
-        self, delivery_id: int, status: int | None, latency: float, error: str | None
+        self,
+        delivery_id: int,
+        status: int | None,
+        latency: float,
+        error: str | None,
+        began: datetime,
     ) -> None:
         with Session(self.engine) as session:
             row = session.get(Delivery, delivery_id)
@@ -130,7 +137,10 @@ class Deliverer:
                     error=error,
                 )
             )
-            if error is None:
+            requeued = row.next_attempt_at is not None and aware(row.next_attempt_at) > began
+            if requeued:  # a manual retry arrived during this attempt: it stays queued
+                pass
+            elif error is None:
                 row.status, row.delivered_at, row.next_attempt_at = "delivered", now, None
             else:
                 row.failures += 1
@@ -160,8 +170,9 @@ class Deliverer:
 
     # --- sending ---
 
-    async def send(self, delivery: Delivery, event: Event, sub: Subscription) -> None:
-        started = time.perf_counter()
+    async def send(self, delivery: Delivery, event: Event, sub: Subscription) -> bool:
+        """One attempt, recorded; True when the receiver took it."""
+        began, started = utcnow(), time.perf_counter()
         status: int | None = None
         error: str | None = None
         try:
@@ -181,15 +192,15 @@ class Deliverer:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         latency = time.perf_counter() - started
-        await run_in_threadpool(self._record, delivery.id or 0, status, latency, error)
+        await run_in_threadpool(self._record, delivery.id or 0, status, latency, error, began)
+        return error is None
 
     async def _work(self, sub_id: int) -> None:
         try:
-            while True:
-                head = await run_in_threadpool(self._head, sub_id)
-                if head is None:
-                    return
-                await self.send(*head)
+            while heads := await run_in_threadpool(self._heads, sub_id):
+                for head in heads:
+                    if not await self.send(*head):
+                        break  # it is retried later, and nothing behind it goes first
         except asyncio.CancelledError:
             raise
         except Exception:

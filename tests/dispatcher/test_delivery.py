@@ -123,6 +123,11 @@ async def test_retry_window_passed_disables_the_subscription_with_the_reason(
         await poll(lambda: receiver.events(), deadline=10, what="the requeued delivery")
         assert receiver.events()[0].id == delivery["event_id"]
 
+        async def recorded() -> bool:
+            body = await stack.get("hub-a", f"/webhooks/{sub['id']}/deliveries")
+            return bool(body["data"][0]["status"] == "delivered")
+
+        await poll(recorded, deadline=5, what="the delivery to be recorded")
         again = await stack.dispatcher.post(url, headers=HUB_A)
         assert again.status_code == 202, again.text
         await poll(lambda: len(receiver.events()) == 2, deadline=10, what="the manual redelivery")
