@@ -40,7 +40,7 @@ __all__ = ["AlertWorker"]
 BATCH = 200
 
 
-def _filter_params(filters: MatchFilters) -> list[tuple[str, str]]:
+def _filter_params(filters: MatchFilters) -> list[tuple[str, str | int | float | bool | None]]:
     dumped = filters.model_dump(mode="json")
     return [(name, value) for name, values in dumped.items() for value in values]
 
@@ -90,7 +90,7 @@ class AlertWorker:
             }
             response = await client.post("/match", json=body)
         else:
-            params = [("limit", str(alert.top_k)), *_filter_params(filters)]
+            params = [("limit", alert.top_k), *_filter_params(filters)]
             response = await client.get(f"/profiles/{alert.profile_id}/matches", params=params)
             if response.status_code == 404:  # the alert's own profile is gone: nothing fits
                 return []

@@ -40,6 +40,7 @@ def create_app(
         profiles = httpx.AsyncClient(
             base_url=settings.profiles_url, transport=profiles_transport, timeout=timeout
         )
+        pairs: list[tuple[str, httpx.AsyncBaseTransport | None]]
         if matcher_transports is not None:
             pairs = [(f"http://matcher-{i}", t) for i, t in enumerate(matcher_transports)]
         else:
