@@ -1,6 +1,7 @@
 """`crosslink serve SERVICE` (one service in this process) and `crosslink run` (all of them).
 
-`crosslink run` is what `make run` calls: profiles (8001), matcher (8002) and gateway (8000) as
+`crosslink run` is what `make run` calls: profiles (8001), matcher (8002), dispatcher (8003,
+webhooks) and gateway (8000) as
 separate processes — the same topology as the containers — with JSON logs in the foreground and
 data under CROSSLINK_DATA_DIR (./var). Ctrl-C stops all; if one dies, the others are stopped.
 """
@@ -25,12 +26,14 @@ from crosslink.settings import CrosslinkSettings
 class Service(StrEnum):
     profiles = "profiles"
     matcher = "matcher"
+    dispatcher = "dispatcher"
     gateway = "gateway"
 
 
 FACTORIES = {
     Service.profiles: "services.profiles.app:create_app",
     Service.matcher: "services.matcher.app:create_app",
+    Service.dispatcher: "services.dispatcher.app:create_app",
     Service.gateway: "gateway.app:create_app",
 }
 
@@ -39,6 +42,7 @@ class RunSettings(CrosslinkSettings):
     host: str = "127.0.0.1"
     profiles_port: int = 8001
     matcher_port: int = 8002
+    dispatcher_port: int = 8003
     gateway_port: int = 8000
     log_level: str = "INFO"
     startup_timeout: float = Field(
@@ -49,6 +53,7 @@ class RunSettings(CrosslinkSettings):
         return {
             Service.profiles: self.profiles_port,
             Service.matcher: self.matcher_port,
+            Service.dispatcher: self.dispatcher_port,
             Service.gateway: self.gateway_port,
         }[service]
 
@@ -108,6 +113,7 @@ def run_all() -> int:
     base = f"http://{settings.host}"
     env.setdefault("CROSSLINK_PROFILES_URL", f"{base}:{settings.profiles_port}")
     env.setdefault("CROSSLINK_MATCHER_URLS", f"{base}:{settings.matcher_port}")
+    env.setdefault("CROSSLINK_DISPATCHER_URL", f"{base}:{settings.dispatcher_port}")
     env.setdefault("HF_HUB_OFFLINE", "1")
     procs: list[tuple[Service, subprocess.Popen[bytes]]] = []
     signal.signal(signal.SIGTERM, _interrupt)  # a process manager's stop = Ctrl-C
@@ -174,10 +180,10 @@ def register(app: typer.Typer) -> None:
         host: str | None = typer.Option(None, help="Bind address (default CROSSLINK_HOST)"),
         port: int | None = typer.Option(None, help="Port (default per service)"),
     ) -> None:
-        """Run one service (profiles, matcher or gateway) in the foreground."""
+        """Run one service (profiles, matcher, dispatcher or gateway) in the foreground."""
         serve(service, host, port)
 
     @app.command("run")
     def run_command() -> None:
-        """Start profiles, matcher and gateway; Ctrl-C stops all."""
+        """Start profiles, matcher, dispatcher and gateway; Ctrl-C stops all."""
         raise typer.Exit(run_all())

@@ -21,6 +21,8 @@ from gateway.openapi import document, install_method_not_allowed
 from gateway.profiles import BULK_PATHS
 from gateway.upstream import Upstream, UpstreamPool
 from gateway.visits import create_plan_table
+from gateway.webhooks import build_dispatcher
+from gateway.webhooks import router as webhooks
 
 DESCRIPTION = """Cross-regional partner matchmaking for SMEs, research bodies and clusters.
 
@@ -74,6 +76,7 @@ def create_app(
     *,
     profiles_transport: httpx.AsyncBaseTransport | None = None,
     matcher_transports: list[httpx.AsyncBaseTransport | None] | None = None,
+    dispatcher_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """Build the gateway; transports let tests plug the real services in-process."""
     settings = settings or GatewaySettings()
@@ -82,9 +85,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = _build_services(settings, profiles_transport, matcher_transports)
         app.state.services = services
+        app.state.dispatcher = build_dispatcher(settings, dispatcher_transport)
         try:
             yield
         finally:
+            await app.state.dispatcher.aclose()
             await services.profiles.aclose()
             await services.matchers.aclose()
             services.keys_engine.dispose()
@@ -103,6 +108,7 @@ def create_app(
     app.include_router(health.router)
     for domain in (profiles, matching, vouchers, batch, visits, intel):
         app.include_router(domain.router, prefix="/v1", dependencies=[Depends(reject_nul_in_query)])
+    app.include_router(webhooks, prefix="/v1", dependencies=[Depends(reject_nul_in_query)])
     app.include_router(web.router)
     document(app)
     install_method_not_allowed(app)

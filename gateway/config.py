@@ -16,6 +16,9 @@ class GatewaySettings(ProfilesClientSettings):
         default_factory=lambda: ["http://127.0.0.1:8002"],
         description="Comma-separated; requests spread round-robin across the healthy ones",
     )
+    dispatcher_url: str = Field(
+        default="http://127.0.0.1:8003", description="The dispatcher (webhooks, alerts)"
+    )
     keys_database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the API-key store; default <data_dir>/keys.db"
     )

@@ -1,6 +1,7 @@
 """The production topology as separate processes: the database (PostgreSQL when
-CROSSLINK_TEST_DATABASE_URL is set, else a SQLite file), profiles, two matcher replicas and the
-gateway, each started with `python -m crosslink serve ...` as the containers start them."""
+CROSSLINK_TEST_DATABASE_URL is set, else a SQLite file), profiles, two matcher replicas, the
+dispatcher and the gateway, each started with `python -m crosslink serve ...` as the containers
+start them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from tests.deploy.processes import Stack, poll
+from tests.dispatcher.receiver import Receiver
 from tests.factories import SAMPLES
 
 QUERY = {"text": "laser welding process monitoring for aluminium parts", "limit": 5}
@@ -26,14 +28,23 @@ def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
         stack.wait_ready("profiles")
         stack.start_matcher("matcher-a")
         stack.start_matcher("matcher-b")
-        stack.ports["gateway"] = 0
+        matchers = f"{stack.url('matcher-a')},{stack.url('matcher-b')}"
+        stack.start(
+            "dispatcher",
+            "dispatcher",
+            CROSSLINK_PROFILES_URL=stack.url("profiles"),
+            CROSSLINK_MATCHER_URLS=matchers,
+            CROSSLINK_DISPATCHER_DATABASE_URL=database_url,
+            CROSSLINK_WEBHOOK_ALLOW="127.0.0.1",
+        )
         stack.start(
             "gateway",
             "gateway",
             CROSSLINK_PROFILES_URL=stack.url("profiles"),
-            CROSSLINK_MATCHER_URLS=f"{stack.url('matcher-a')},{stack.url('matcher-b')}",
+            CROSSLINK_MATCHER_URLS=matchers,
+            CROSSLINK_DISPATCHER_URL=stack.url("dispatcher"),
         )
-        for name in ("matcher-a", "matcher-b", "gateway"):
+        for name in ("matcher-a", "matcher-b", "dispatcher", "gateway"):
             stack.wait_ready(name)
         yield stack
     finally:
@@ -78,12 +89,37 @@ def _same(a: list[tuple[int, float]], b: list[tuple[int, float]]) -> bool:
 def test_replicas_agree_survive_a_stop_and_catch_up(stack: Stack) -> None:
     headers = {"Authorization": f"Bearer {_create_key(stack)}"}
     ids = {}
+    receiver = Receiver().start()
     with httpx.Client(base_url=stack.url("gateway"), headers=headers, timeout=10) as gateway:
+        events = ["profile.created", "match.alert"]
+        hook = gateway.post("/v1/webhooks", json={"url": receiver.url, "events": events})
+        assert hook.status_code == 201, hook.text
+        alert = gateway.post("/v1/alerts", json={"text": QUERY["text"], "top_k": 1})
+        assert alert.status_code == 201, alert.text
         for sample in SAMPLES:
             response = gateway.post("/v1/profiles", json=sample)
             assert response.status_code == 201, response.text
             ids[sample["name"]] = response.json()["id"]
         laser = ids["Lasertec Dresden"]
+
+        # The dispatcher, its own process, follows the feed and pushes signed events; the
+        # alert fires for the profile that tops its search.
+        def pushed() -> bool:
+            return len(receiver.events("profile.created")) == len(SAMPLES) and bool(
+                receiver.events("match.alert")
+            )
+
+        try:
+            poll(pushed, deadline=30, what="webhooks from the dispatcher")
+        finally:
+            receiver.stop()
+        secret = hook.json()["secret"]
+        created = [
+            r.verify(secret)["data"]["profile_id"] for r in receiver.events("profile.created")
+        ]
+        assert created == list(ids.values())
+        (fired,) = [r.verify(secret)["data"] for r in receiver.events("match.alert")]
+        assert fired["profile"]["id"] == laser and fired["rank"] == 1
 
         # Every replica follows the feed on its own and, once it has every profile, ranks the
         # same way.
@@ -128,7 +164,7 @@ def test_replicas_agree_survive_a_stop_and_catch_up(stack: Stack) -> None:
         assert _same(_ranking(stack.url("matcher-c")), _ranking(stack.url("matcher-b")))
 
     # Every service exposes Prometheus metrics.
-    for name in ("profiles", "matcher-b", "matcher-c", "gateway"):
+    for name in ("profiles", "matcher-b", "matcher-c", "dispatcher", "gateway"):
         metrics = httpx.get(f"{stack.url(name)}/metrics", timeout=5)
         assert metrics.status_code == 200
         assert "http_requests_total" in metrics.text, name
