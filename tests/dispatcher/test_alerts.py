@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from services.matcher.encoder import Encoder
+from services.matcher.embedding import Encoder
 
 from services.matcher.app import create_app as create_matcher_app
 from services.matcher.config import MatcherSettings, default_model
