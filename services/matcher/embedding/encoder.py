@@ -85,8 +85,8 @@ class Encoder:
         self.max_tokens = int(st.max_seq_length or 256)
         self._tokenizer = st.tokenizer
         prompts = st.prompts or {}
-        self.query_prompt = prompts.get("query", "")
-        self.passage_prompt = prompts.get("passage", "")
+        self.query_prompt: str = prompts.get("query") or ""
+        self.passage_prompt: str = prompts.get("passage") or ""
         # Room for [CLS] and [SEP] (and the longer prompt) inside the model's window.
         prompt_tokens = max(
             len(self._tokenizer(p, add_special_tokens=False)["input_ids"]) if p else 0
