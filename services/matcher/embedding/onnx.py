@@ -70,6 +70,8 @@ def _export(st_model: Any, path: Path) -> None:
             ).last_hidden_state
 
     sample = st_model.tokenizer(["a short text", "another one"], padding=True, return_tensors="pt")
+    if "token_type_ids" not in sample:  # XLM-R tokenizers (e5) give none: BERT takes zeros
+        sample["token_type_ids"] = torch.zeros_like(sample["input_ids"])
     axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "token_embeddings")}
     tmp = _atomic_target(path)
     try:
