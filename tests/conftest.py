@@ -53,3 +53,10 @@ def profiles_client(profiles_settings: ProfilesSettings) -> Iterator[TestClient]
     """The profiles service, lifespan run, on the test database."""
     with TestClient(create_app(profiles_settings)) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """One asyncio runner for the whole session: session-scoped async stacks stay usable from
+    every suite (a narrower override elsewhere would start a second runner inside the first)."""
+    return "asyncio"

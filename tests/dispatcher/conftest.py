@@ -29,11 +29,6 @@ FAST: dict[str, Any] = {
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     server = Receiver().start()
     try:

@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from services.matcher.embedding import Encoder
 
 from services.matcher.app import create_app as create_matcher_app
 from services.matcher.config import MatcherSettings, default_model
+from services.matcher.embedding import Encoder
 from services.profiles.app import create_app as create_profiles_app
 from services.profiles.config import ProfilesSettings
 from tests.dispatcher.conftest import Stack, running

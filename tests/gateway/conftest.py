@@ -27,11 +27,6 @@ PROFILES = dataset(GATEWAY_SET, prefix="gw")
 
 
 @pytest.fixture(scope="session")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="session")
 def encoder() -> Encoder:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return Encoder(default_model())

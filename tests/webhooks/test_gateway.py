@@ -28,11 +28,6 @@ pytestmark = pytest.mark.anyio
 OPEN = "100000/minute"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @dataclass
 class Gateway:
     client: httpx.AsyncClient
