@@ -19,7 +19,7 @@ __all__ = ["Evidence", "explain", "reasons", "results", "shared_sectors", "share
 MAX_TERMS = 8
 SNIPPET = 120
 CLOSE = 0.35  # cosine above which a passage is called close to the query
-MAINLY = 0.5  # share of the score above which a result is said to be ranked up by a prior
+MAINLY = 0.5  # share of the score above which a result is said to be ranked up by the priors
 
 
 def shared_terms(
@@ -73,21 +73,21 @@ def reasons(e: Evidence) -> list[str]:
     }[passage.field]
     yours = "your need" if e.part_is_need else "your description"
     shares = e.shares or {}
-    by_activity = shares.get("activity", 0.0) > MAINLY
-    trust, peers = shares.get("trust", 0.0), shares.get("peers", 0.0)
+    priors = {name: shares.get(name, 0.0) for name in ("activity", "trust", "peers")}
+    # Ranked mostly by the priors: their share of the score is above MAINLY; named by the
+    # largest of them.
+    by = max(priors, key=priors.__getitem__) if sum(priors.values()) > MAINLY else None
     out = []
-    if by_activity:
+    if by == "activity":
         n = e.partnerships
         out.append(
             f"Ranked up mainly by its track record of {n} corroborated "
             f"partnership{'s' if n != 1 else ''}."
         )
-    if trust + peers > MAINLY:
-        out.append(
-            "Ranked up mainly because it worked with your partners."
-            if trust >= peers
-            else "Ranked up mainly because it worked with organisations close to your need."
-        )
+    elif by == "trust":
+        out.append("Ranked up mainly because it worked with your partners.")
+    elif by == "peers":
+        out.append("Ranked up mainly because it worked with organisations close to your need.")
     if components.get("semantic", 0.0) >= CLOSE:
         out.append(
             f'It {what} "{_snippet(passage.text)}", close to {yours} "{_snippet(e.query_part)}".'
@@ -107,7 +107,7 @@ def reasons(e: Evidence) -> list[str]:
     if e.topical_partners:
         many = "organisations" if e.topical_partners != 1 else "organisation"
         out.append(f"It has worked with {e.topical_partners} {many} close to your need.")
-    if e.partnerships and not by_activity:
+    if e.partnerships and by != "activity":
         n = e.partnerships
         out.append(f"It has {n} corroborated partnership{'s' if n != 1 else ''}.")
     where = candidate.region_name or candidate.country_name or candidate.country
