@@ -36,8 +36,8 @@ from eval.runner import SETTINGS, ndcg10, queries_of, relevant
 log = logging.getLogger("eval.ltr")
 
 MODEL_DIR = ROOT / "services" / "matcher" / "ranking" / "model"
-MODEL_FILE = "ltr.txt"
-MANIFEST_FILE = "ltr.json"
+MODEL_FILE = "model.txt"  # the names services/matcher/ranking/learned.py loads
+MANIFEST_FILE = "manifest.json"
 PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
     "metric": "ndcg",

@@ -124,6 +124,10 @@ class Explanation(BaseModel):
         default_factory=dict, description="Score components: semantic, lexical, reciprocal, priors"
     )
     reasons: list[str] = Field(default_factory=list, description="Plain-language reasons")
+    partnerships: int = Field(
+        default=0,
+        description="The candidate's corroborated partnerships: what the activity prior counts",
+    )
 
 
 class MatchResult(BaseModel):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import NoDecode
 
 from crosslink.settings import ProfilesClientSettings
 
@@ -86,6 +87,23 @@ class MatcherSettings(ProfilesClientSettings):
     intel_poll_interval: float = Field(
         default=0.25, gt=0, description="Seconds between checks whether intelligence is stale"
     )
+
+    ranker: Literal["auto", "linear", "learned"] = Field(
+        default="auto", description="auto: the learned model when a valid one is present"
+    )
+    ranker_model: Path | None = Field(
+        default=None, description="A learned ranker (directory or model.txt); default: packaged"
+    )
+    # Hubs whose profiles' partner lists are taken at their word, like the operator's imports
+    # (index/graph.py); other hubs' links count once both organisations state them.
+    trusted_hubs: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("trusted_hubs", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [hub.strip() for hub in value.split(",") if hub.strip()]
+        return value
 
     @property
     def model_cache_dir(self) -> Path:

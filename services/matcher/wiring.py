@@ -11,7 +11,7 @@ from services.matcher.config import MatcherSettings
 from services.matcher.embedding import Backend, Encoder
 from services.matcher.index import FaissIndex, ProfileIndex
 from services.matcher.intel import IntelState
-from services.matcher.ranking import MatchEngine, RankingWeights
+from services.matcher.ranking import MatchEngine, RankingWeights, load_ranker
 from services.matcher.sync import FeedFollower
 
 __all__ = ["build_encoder", "build_engine", "build_follower", "build_intel", "limit_threads"]
@@ -53,9 +53,14 @@ def build_engine(
         index,
         lexicon_inline_below=settings.bm25_inline_below,
         compact_above=settings.passage_store_compact_above,
+        trusted_hubs=settings.trusted_hubs,
     )
     return MatchEngine(
-        encoder, profiles=profiles, weights=weights, concurrency=settings.match_concurrency
+        encoder,
+        profiles=profiles,
+        weights=weights,
+        concurrency=settings.match_concurrency,
+        ranker=load_ranker(settings.ranker, settings.ranker_model, encoder.name),
     )
 
 

@@ -5,7 +5,7 @@ scored by. Cheap (tens of ms for 30k profiles): rebuilt on the first query after
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -18,20 +18,14 @@ from services.matcher.index.lexicon import Lexicon
 __all__ = ["Columns", "Corpus", "columns_of"]
 
 
-Columns = tuple[str, str, str, str, int]
+Columns = tuple[str, str, str, str]
 
 
 def columns_of(profile: ProfilePublic) -> Columns:
     """A profile's values in the corpus columns (kept per profile, so a rebuild after a write
     only assembles arrays)."""
     sectors = "|" + "|".join(profile.sectors) + "|"
-    return (
-        profile.kind.value,
-        profile.country,
-        profile.region or "",
-        sectors,
-        len(profile.partners),
-    )
+    return (profile.kind.value, profile.country, profile.region or "", sectors)
 
 
 @dataclass
@@ -41,7 +35,7 @@ class Corpus:
     countries: np.ndarray
     regions: np.ndarray  # "" when unknown
     sectors: np.ndarray  # "|C25.11|M72|": prefix tests become substring tests
-    activity: np.ndarray  # number of known partners
+    activity: np.ndarray  # corroborated partnerships (the partner graph's `corroborated_ids`)
     passage_ids: np.ndarray  # every indexed passage id ...
     passage_rows: np.ndarray  # ... and the row of the profile it belongs to
     passage_fields: np.ndarray  # ... its FIELD_CODES value
@@ -58,9 +52,11 @@ class Corpus:
         passage_fields: dict[int, np.ndarray],
         store_rows: dict[int, np.ndarray],
         lexicon: Lexicon,
+        activity: Callable[[int], int] = lambda _: 0,
     ) -> Corpus:
         """`columns`: each profile's `columns_of`; `passage_fields` and `store_rows`: per
-        profile id, one entry per passage."""
+        profile id, one entry per passage; `activity`: a profile id's corroborated partnerships
+        (they change with other profiles' writes, so they are read at build time)."""
         ordered = sorted(columns)
         ids = np.array(ordered, dtype=np.int64)
         empty = np.zeros(0, dtype=np.int64)
@@ -70,8 +66,8 @@ class Corpus:
         starts = np.cumsum(counts) - counts
         passage_nos = np.arange(len(passage_rows), dtype=np.int64) - np.repeat(starts, counts)
         passage_ids = passage_ids_of(ids[passage_rows], passage_nos)
-        kinds, countries, regions, sectors, activity = (
-            zip(*(columns[i] for i in ordered), strict=True) if ordered else ((),) * 5
+        kinds, countries, regions, sectors = (
+            zip(*(columns[i] for i in ordered), strict=True) if ordered else ((),) * 4
         )
         return cls(
             ids=ids,
@@ -79,7 +75,7 @@ class Corpus:
             countries=np.array(countries, dtype=str),
             regions=np.array(regions, dtype=str),
             sectors=np.array(sectors, dtype=str),
-            activity=np.array(activity, dtype=np.float64),
+            activity=np.array([activity(i) for i in ordered], dtype=np.float64),
             passage_ids=passage_ids,
             passage_rows=passage_rows,
             passage_fields=np.concatenate([*fields, np.zeros(0, dtype=np.int8)]).astype(np.int8),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,7 @@ class ProfileIndex:
         lexicon_inline_below: profile count under which BM25 is rebuilt on the query path;
             above it, in a helper process while queries use the previous one.
         compact_above: distinct passage texts past which the passage store turns float16.
+        trusted_hubs: owners whose one-sided partner claims the graph signals count.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class ProfileIndex:
         *,
         lexicon_inline_below: int = 2_000,
         compact_above: int = 262_144,
+        trusted_hubs: Collection[str] = (),
     ) -> None:
         self.encoder = encoder
         self.index = index if index is not None else FaissIndex(encoder.dimension)
@@ -72,7 +75,7 @@ class ProfileIndex:
         # profile holds the rows of its passages.
         self._store = PassageStore(encoder.dimension, compact_above=compact_above)
         self._store_rows: dict[int, np.ndarray] = {}
-        self._graph = PartnerGraph(self._profiles)
+        self._graph = PartnerGraph(self._profiles, trusted_hubs)
         self._corpus: Corpus | None = None
         # BM25: token ids per profile (tokenised once, on write) and the lexicon built from them.
         self._vocabulary = Vocabulary()
@@ -225,6 +228,9 @@ class ProfileIndex:
         """Wait until a BM25 rebuild in the background (if any) has landed."""
         self._lexicon.settle(timeout)
 
+    def _activity(self, profile_id: int) -> int:
+        return len(self._graph.corroborated_ids(self._profiles[profile_id]))
+
     def _current_corpus(self) -> Corpus:
         """The columns, rebuilt if profiles changed; BM25 as fresh as the lexicon is (call with
         the read lock held)."""
@@ -238,7 +244,9 @@ class ProfileIndex:
         with self._build_lock:
             lexicon = self._lexicon.current()
             if self._corpus is None:
-                self._corpus = Corpus.build(self._columns, self._fields, self._store_rows, lexicon)
+                self._corpus = Corpus.build(
+                    self._columns, self._fields, self._store_rows, lexicon, self._activity
+                )
             elif self._corpus.lexicon is not lexicon:
                 self._corpus = self._corpus.with_lexicon(lexicon)
             return self._corpus

@@ -67,6 +67,11 @@ class ProfileView:
         """Known partners, in either direction, that are indexed (sorted int64 ids)."""
         return self._graph.neighbour_ids(profile)
 
+    def corroborated_ids(self, profile: ProfilePublic) -> np.ndarray:
+        """The partners among `neighbour_ids` whose link is corroborated: stated by both, or
+        by a trusted source (index/graph.py). Activity and the graph signals count only these."""
+        return self._graph.corroborated_ids(profile)
+
     def similarities(self, rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
         """(len(rows), len(queries)) inner products of passage-store rows with the queries."""
         return self._store.similarities(rows, queries)

@@ -3,13 +3,16 @@
 
 It composes the rooms: the `ProfileIndex` owns the writes and the derived state; a match builds
 its `Query`, `gather`s the candidates and reads their `features` under the index's read lock,
-then combines the components with the `RankingWeights` and explains the page.
+then combines the components with the `RankingWeights` (or, with a learned ranker loaded,
+re-ranks the candidates by its score over their `features.feature_matrix`) and explains the page.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+
+import numpy as np
 
 from crosslink.errors import NotFound
 from models.matching import MatchesPublic, MatchFilters, MatchRequest
@@ -18,6 +21,8 @@ from services.matcher.embedding import Encoder
 from services.matcher.index import ProfileIndex, VectorIndex
 from services.matcher.ranking import explain, signals
 from services.matcher.ranking.candidates import gather
+from services.matcher.ranking.features import FEATURE_NAMES, feature_matrix
+from services.matcher.ranking.learned import LearnedRanker
 from services.matcher.ranking.query import Query, query_from_profile, query_from_text
 from services.matcher.ranking.scored import Scored
 from services.matcher.ranking.weights import RankingWeights, order
@@ -38,6 +43,7 @@ class MatchEngine:
         concurrency: matches computed at once (default: cores + 1).
         profiles: the profile index (`wiring` builds one from the settings; by default one
             with a fresh FaissIndex).
+        ranker: a learned ranker that re-ranks the candidates (None: the linear weights).
     """
 
     def __init__(
@@ -47,8 +53,10 @@ class MatchEngine:
         weights: RankingWeights | None = None,
         concurrency: int | None = None,
         profiles: ProfileIndex | None = None,
+        ranker: LearnedRanker | None = None,
     ) -> None:
         self.encoder = encoder
+        self.ranker = ranker
         self.profiles = profiles or ProfileIndex(encoder)
         self.weights = weights or RankingWeights()
         # Matches in flight at once; more wait their turn. Past one per core plus one, threads
@@ -79,12 +87,38 @@ class MatchEngine:
     def match(self, request: MatchRequest) -> MatchesPublic:
         """Rank partners for a free-text need, optionally on behalf of a seeker profile."""
         with self._slots:
-            seeker = None
-            if request.seeker_id is not None:
-                seeker = self.profiles.get(request.seeker_id)
-                if seeker is None:
-                    raise NotFound(f"profile {request.seeker_id} is not known to the matcher")
+            seeker = self._seeker(request)
             return self._rank(query_from_text(self.encoder, request.text), seeker, request)
+
+    def candidate_features(
+        self, request: MatchRequest
+    ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+        """The candidates of a match (int64 profile ids), their features (float32, candidates x
+        features) and the feature names in column order: what the learned ranker scores, for
+        training it on exactly what serving computes."""
+        with self._slots:
+            seeker = self._seeker(request)
+            query = query_from_text(self.encoder, request.text)
+            scored = self.score(
+                query,
+                seeker,
+                request.filters,
+                max(self.weights.candidates, request.offset + request.limit),
+                request.include_own_region,
+                request.include_known_partners,
+            )
+        if scored is None:
+            empty = np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), empty, FEATURE_NAMES
+        return scored.ids.copy(), feature_matrix(scored, seeker), FEATURE_NAMES
+
+    def _seeker(self, request: MatchRequest) -> ProfilePublic | None:
+        if request.seeker_id is None:
+            return None
+        seeker = self.profiles.get(request.seeker_id)
+        if seeker is None:
+            raise NotFound(f"profile {request.seeker_id} is not known to the matcher")
+        return seeker
 
     def match_profile(
         self,
@@ -157,8 +191,12 @@ class MatchEngine:
         )
         if scored is None:
             return MatchesPublic(data=[], count=0)
-        scores = self.weights.combine(scored.components)
+        contributions = self.weights.contributions(scored.components)
+        scores = sum(contributions.values(), np.zeros(len(scored.ids)))
+        if self.ranker is not None:
+            scores = self.ranker.score(feature_matrix(scored, seeker))
+            scored.components["learned"] = scores
         page = order(scores, scored.ids)[options.offset : options.offset + options.limit]
         wanted = sorted({*options.filters.sectors, *(seeker.sectors if seeker else [])})
-        results = explain.results(scored, scores, page, query, seeker, wanted)
+        results = explain.results(scored, scores, contributions, page, query, seeker, wanted)
         return MatchesPublic(data=results, count=len(results))

@@ -19,6 +19,7 @@ __all__ = ["Evidence", "explain", "reasons", "results", "shared_sectors", "share
 MAX_TERMS = 8
 SNIPPET = 120
 CLOSE = 0.35  # cosine above which a passage is called close to the query
+MAINLY = 0.5  # share of the score above which a result is said to be ranked up by the priors
 
 
 def shared_terms(
@@ -47,7 +48,7 @@ class Evidence:
     """What one result is explained from."""
 
     candidate: ProfilePublic
-    passage: Passage  # its passage closest to the query ...
+    passage: Passage  # its passage closest to the query (the one `semantic` is the cosine of) ...
     query_part: str  # ... and the part of the query it is closest to
     part_is_need: bool
     components: dict[str, float]
@@ -56,6 +57,8 @@ class Evidence:
     common_partners: int
     seeker: ProfilePublic | None
     topical_partners: int = 0
+    partnerships: int = 0  # corroborated
+    shares: dict[str, float] | None = None  # of the linear score, what each component added
 
 
 def reasons(e: Evidence) -> list[str]:
@@ -69,12 +72,28 @@ def reasons(e: Evidence) -> list[str]:
         "name": "is named",
     }[passage.field]
     yours = "your need" if e.part_is_need else "your description"
+    shares = e.shares or {}
+    priors = {name: shares.get(name, 0.0) for name in ("activity", "trust", "peers")}
+    # Ranked mostly by the priors: their share of the score is above MAINLY; named by the
+    # largest of them.
+    by = max(priors, key=priors.__getitem__) if sum(priors.values()) > MAINLY else None
+    out = []
+    if by == "activity":
+        n = e.partnerships
+        out.append(
+            f"Ranked up mainly by its track record of {n} corroborated "
+            f"partnership{'s' if n != 1 else ''}."
+        )
+    elif by == "trust":
+        out.append("Ranked up mainly because it worked with your partners.")
+    elif by == "peers":
+        out.append("Ranked up mainly because it worked with organisations close to your need.")
     if components.get("semantic", 0.0) >= CLOSE:
-        out = [
+        out.append(
             f'It {what} "{_snippet(passage.text)}", close to {yours} "{_snippet(e.query_part)}".'
-        ]
+        )
     else:
-        out = [f'Its closest passage is "{_snippet(passage.text)}" (a weak semantic match).']
+        out.append(f'Its closest passage is "{_snippet(passage.text)}" (a weak semantic match).')
     if e.terms:
         out.append("Shared terms: " + ", ".join(e.terms[:5]) + ".")
     if e.sectors:
@@ -88,9 +107,9 @@ def reasons(e: Evidence) -> list[str]:
     if e.topical_partners:
         many = "organisations" if e.topical_partners != 1 else "organisation"
         out.append(f"It has worked with {e.topical_partners} {many} close to your need.")
-    if candidate.partners:
-        n = len(candidate.partners)
-        out.append(f"It has {n} known partner{'s' if n != 1 else ''}.")
+    if e.partnerships and by != "activity":
+        n = e.partnerships
+        out.append(f"It has {n} corroborated partnership{'s' if n != 1 else ''}.")
     where = candidate.region_name or candidate.country_name or candidate.country
     if seeker is not None and where and nuts2_of(candidate.region) != nuts2_of(seeker.region):
         out.append(f"It is based in {where}, outside your region.")
@@ -108,26 +127,33 @@ def explain(e: Evidence) -> Explanation:
         shared_sectors=e.sectors,
         components={k: round(float(v), 6) for k, v in e.components.items()},
         reasons=reasons(e),
+        partnerships=e.partnerships,
     )
 
 
 def results(
     scored: Scored,
     scores: np.ndarray,
+    contributions: dict[str, np.ndarray],
     page: np.ndarray,
     query: Query,
     seeker: ProfilePublic | None,
     wanted: list[str],
 ) -> list[MatchResult]:
     """The results at `page` (candidate positions, best first), each with its explanation:
-    its best passage and the query part it is closest to, shared terms and sectors."""
+    the passage `semantic` was computed from (its best weighted cosine to any query part) and
+    that part, shared terms and sectors, and what share of the linear score each component
+    added (`contributions`, which sum to it; `scores` may be the learned ranker's)."""
     found, corpus = scored.found, scored.pool.corpus
+    linear = sum(contributions.values(), np.zeros(len(scores)))
     out = []
     for j in page:
         start, count = found.starts[j], found.counts[j]
         local = int(np.argmax(scored.best_sim[start : start + count]))
         part = int(scored.best_part[start + local])
         candidate = found.candidates[j]
+        total = float(linear[j])
+        shares = {k: float(v[j]) / total if total > 0 else 0.0 for k, v in contributions.items()}
         out.append(
             MatchResult(
                 profile=candidate,
@@ -149,6 +175,8 @@ def results(
                         common_partners=int(found.common[j]),
                         seeker=seeker,
                         topical_partners=int(found.raw["topical_partners"][j]),
+                        partnerships=int(found.raw["partnerships"][j]),
+                        shares=shares,
                     )
                 ),
             )

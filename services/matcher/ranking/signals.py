@@ -12,7 +12,15 @@ import numpy as np
 from models.profiles import ProfilePublic
 from services.matcher.index import Corpus, ProfileView
 from services.matcher.ranking.search import best_profiles, search
-from services.matcher.ranking.weights import RankingWeights, log_scaled, passage_weights, scaled
+from services.matcher.ranking.weights import (
+    ACTIVITY_SCALE,
+    PEERS_SCALE,
+    RankingWeights,
+    capped,
+    log_scaled,
+    passage_weights,
+    scaled,
+)
 from services.matcher.text import FIELD_CODES, Passage
 
 if TYPE_CHECKING:
@@ -34,7 +42,7 @@ def _spread(
     """Per corpus row: the sum, over the `sources` (profile ids) it has worked with, of
     each source's weight / log(2 + the source's partner count) (Adamic-Adar: a source
     that works with few others says more), and the number of such sources."""
-    lists = [view.neighbour_ids(view.profiles[int(i)]) for i in sources]
+    lists = [view.corroborated_ids(view.profiles[int(i)]) for i in sources]
     sizes = np.array([len(x) for x in lists], dtype=np.int64)
     per_source = 1.0 / np.log(2.0 + sizes)
     if weights is not None:
@@ -112,7 +120,7 @@ def common_partners(
         return np.zeros(len(candidates), dtype=np.float64)
     is_partner = np.zeros(len(corpus.ids), dtype=bool)
     is_partner[np.searchsorted(corpus.ids, known_ids)] = True
-    lists = [view.neighbour_ids(c) for c in candidates]
+    lists = [view.corroborated_ids(c) for c in candidates]
     sizes = np.array([len(x) for x in lists], dtype=np.int64)
     targets = np.concatenate([*lists, np.zeros(0, dtype=np.int64)])
     return np.bincount(
@@ -172,13 +180,14 @@ def features(
         proximity = (corpus.countries[rows] == seeker.country).astype(np.float64)
     raw = {
         "lexical": scaled(lexical_all[rows].astype(np.float64)),
-        "activity": log_scaled(corpus.activity[rows], float(corpus.activity.max(initial=0))),
+        "activity": capped(corpus.activity[rows], ACTIVITY_SCALE),
         "kind": np.array([weights.kind_prior.get(str(k), 0.0) for k in kinds])[kind_at],
         "trust": log_scaled(trust_of, float(trust_of.max(initial=0))),
-        "peers": np.log1p(peer_all[rows]),
+        "peers": capped(peer_all[rows], PEERS_SCALE),
         "known": np.isin(ids, known_ids).astype(np.float64),
         "proximity": proximity,
         "topical_partners": peers_all[rows].astype(np.int64),
+        "partnerships": corpus.activity[rows].astype(np.int64),
     }
     tokens = list(map(view.tokens.__getitem__, id_list))
     return Features(

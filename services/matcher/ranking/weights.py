@@ -4,16 +4,23 @@ Components, each in [0, 1]:
   semantic    best passage cosine (offers boosted against needs, needs damped)
   lexical     BM25 over the profile text, divided by the best candidate's BM25
   reciprocal  best cosine between the candidate's needs and the seeker's offers
-  activity    log(1 + known partners), divided by the corpus maximum
+  activity    log(1 + corroborated partnerships), capped at ACTIVITY_SCALE and divided by
+              log(1 + ACTIVITY_SCALE): a fixed scale, so no profile moves anyone else's
   kind        prior per organisation kind
   trust       partners shared with the seeker, each counted 1/log(2 + its own partners)
               (Adamic-Adar: a common partner with few partners says more) times its closeness
               to the query squared (`trust_topical`), log-scaled
   peers       partners of the `peer_count` profiles closest to the query (whole index), each
-              counted 1/log(2 + its own partners), log(1 + sum): works with the ones on this topic
+              counted 1/log(2 + its own partners), log(1 + sum) on the fixed PEERS_SCALE
+              (corroborated links only): works with the ones on this topic
   known       1 for the seeker's own known partners (only with `include_known_partners`)
   proximity   1 for a candidate in the seeker's country (another region of it, as the seeker's
               own NUTS-2 region is excluded)
+
+The priors (activity, trust, peers) are a bounded bonus: their weighted sum s becomes
+prior_cap * (1 - exp(-s / prior_cap)) (about s while small, never above `prior_cap`), so a
+track record can break ties between fitting candidates but never outweighs a clearly better fit
+(a newcomer with no partners that matches well stays on the first page).
 """
 
 from __future__ import annotations
@@ -24,8 +31,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.matcher.text import FIELD_CODES
 
 __all__ = [
+    "ACTIVITY_SCALE",
     "COMPONENTS",
+    "PEERS_SCALE",
+    "PRIORS",
     "RankingWeights",
+    "capped",
     "log_scaled",
     "order",
     "passage_weights",
@@ -44,6 +55,9 @@ COMPONENTS = (
     "known",
     "proximity",
 )
+PRIORS = ("activity", "trust", "peers")  # what the bounded bonus is made of
+ACTIVITY_SCALE = 50.0  # corroborated partnerships at which activity is 1
+PEERS_SCALE = 20.0  # peer sum at which `peers` is 1
 
 
 class RankingWeights(BaseModel):
@@ -72,6 +86,9 @@ class RankingWeights(BaseModel):
         default=False, description="The best-scored partners of those peers join the candidates"
     )
     proximity: float = 0.0
+    prior_cap: float = Field(
+        default=0.35, gt=0, description="Most the priors (activity, trust, peers) add together"
+    )
     offer_boost: float = Field(default=1.15, description="Candidate offer vs a need of the query")
     need_damping: float = Field(default=0.85, description="Candidate need passages (same need)")
     candidates: int = Field(default=400, ge=1, description="Dense top-N and BM25 top-N each")
@@ -86,11 +103,22 @@ class RankingWeights(BaseModel):
         }
     )
 
+    def contributions(self, components: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """What each component adds to the score (the priors share their bounded bonus in
+        proportion to their weighted values); they sum to `combine`."""
+        out = {name: getattr(self, name) * components[name] for name in COMPONENTS}
+        raw = sum((out[name] for name in PRIORS), np.zeros(len(components["semantic"])))
+        bonus = self.prior_cap * -np.expm1(-raw / self.prior_cap)
+        share = np.divide(bonus, raw, out=np.zeros_like(raw), where=raw > 0)
+        for name in PRIORS:
+            out[name] = out[name] * share
+        return out
+
     def combine(self, components: dict[str, np.ndarray]) -> np.ndarray:
-        """Weighted sum of the component arrays."""
-        total = np.zeros_like(next(iter(components.values())), dtype=np.float64)
-        for name in COMPONENTS:
-            total += getattr(self, name) * components[name]
+        """The score: the weighted components, the priors as a bonus bounded by `prior_cap`."""
+        total = np.zeros(len(components["semantic"]), dtype=np.float64)
+        for part in self.contributions(components).values():
+            total += part
         return total
 
 
@@ -107,6 +135,11 @@ def scaled(values: np.ndarray) -> np.ndarray:
     """Divide by the maximum (zeros stay zeros)."""
     top = float(values.max(initial=0.0))
     return values / top if top > 0 else np.zeros_like(values, dtype=np.float64)
+
+
+def capped(values: np.ndarray, scale: float) -> np.ndarray:
+    """log(1 + min(value, scale)) / log(1 + scale): in [0, 1] on a fixed scale."""
+    return np.log1p(np.minimum(values, scale)) / np.log1p(scale)
 
 
 def log_scaled(values: np.ndarray, top: float) -> np.ndarray:

@@ -1,0 +1,124 @@
+"""The learned ranker: a LightGBM model (text format) trained by `python -m eval.ltr` on
+`features.feature_matrix` rows, with a JSON manifest next to it:
+
+    {"features": [...FEATURE_NAMES in order...], "encoder": "<encoder label>", "trained_on": "..."}
+
+It is read from `CROSSLINK_RANKER_MODEL` (a directory holding `model.txt` and `manifest.json`,
+or the model file itself with `manifest.json` beside it), else from the packaged
+`services/matcher/ranking/model/`. `CROSSLINK_RANKER` picks the ranker: `auto` (the learned one
+when a valid model is present, else the linear weights), `linear`, or `learned`. A missing model,
+a manifest whose features are not FEATURE_NAMES or an encoder other than the running one falls
+back to the linear weights with one logged warning (at start, not per match).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import lightgbm
+import numpy as np
+
+from services.matcher.ranking.features import FEATURE_NAMES
+
+__all__ = [
+    "MANIFEST",
+    "MODEL",
+    "PACKAGED",
+    "LearnedRanker",
+    "RankerMode",
+    "encoder_label",
+    "load_ranker",
+]
+
+log = logging.getLogger("crosslink.matcher.ranker")
+
+RankerMode = Literal["auto", "linear", "learned"]
+PACKAGED = Path(__file__).parent / "model"
+MODEL = "model.txt"
+MANIFEST = "manifest.json"
+
+
+def encoder_label(name: str) -> str:
+    """The encoder as a manifest names it: the model's last two path parts (a hub name such as
+    `sentence-transformers/all-MiniLM-L6-v2`, or a packaged directory), without the backend (the
+    ONNX and torch backends agree to ~0.99 cosine)."""
+    return "/".join(Path(name.split("#", 1)[0]).parts[-2:])
+
+
+@dataclass(frozen=True)
+class LearnedRanker:
+    """A loaded model and the manifest it was checked against."""
+
+    booster: lightgbm.Booster
+    manifest: dict[str, object]
+    path: Path
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """One score per row of a `feature_matrix` (higher ranks first)."""
+        if not len(features):
+            return np.zeros(0, dtype=np.float64)
+        return np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
+
+
+def _paths(location: Path) -> tuple[Path, Path]:
+    if location.is_dir():
+        return location / MODEL, location / MANIFEST
+    return location, location.with_name(MANIFEST)
+
+
+def _check(location: Path, encoder: str) -> tuple[LearnedRanker | None, str]:
+    model, manifest_path = _paths(location)
+    if not model.is_file() or not manifest_path.is_file():
+        return None, f"no ranker model at {location} (want {MODEL} and {MANIFEST})"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, f"the ranker manifest {manifest_path} is unreadable: {exc}"
+    if not isinstance(manifest, dict):
+        return None, f"the ranker manifest {manifest_path} is not a JSON object"
+    features = manifest.get("features")
+    if features != list(FEATURE_NAMES):
+        return None, (
+            f"the ranker model at {location} was trained on other features "
+            f"({features!r:.200}); this matcher computes {list(FEATURE_NAMES)!r:.200}"
+        )
+    trained_with = manifest.get("encoder")
+    if trained_with != encoder_label(encoder):
+        return None, (
+            f"the ranker model at {location} was trained with encoder {trained_with!r}; "
+            f"this matcher runs {encoder_label(encoder)!r}"
+        )
+    try:
+        booster = lightgbm.Booster(model_file=str(model))
+    except lightgbm.basic.LightGBMError as exc:
+        return None, f"the ranker model {model} cannot be loaded: {exc}"
+    if booster.num_feature() != len(FEATURE_NAMES):
+        return None, (
+            f"the ranker model {model} takes {booster.num_feature()} features, "
+            f"not {len(FEATURE_NAMES)}"
+        )
+    return LearnedRanker(booster, manifest, model), ""
+
+
+def load_ranker(mode: RankerMode, location: Path | None, encoder: str) -> LearnedRanker | None:
+    """The learned ranker the settings ask for, or None for the linear weights (with one
+    warning when a model was wanted but is missing or does not fit this matcher).
+
+    Args:
+        mode: `CROSSLINK_RANKER`.
+        location: `CROSSLINK_RANKER_MODEL`, or None for the packaged model.
+        encoder: the running encoder's name (`Encoder.name`).
+    """
+    if mode == "linear":
+        return None
+    ranker, problem = _check(location if location is not None else PACKAGED, encoder)
+    if ranker is None:
+        log.warning("%s; ranking with the linear weights", problem)
+        return None
+    trained_on = ranker.manifest.get("trained_on")
+    log.info("ranking with the learned model %s (trained on %s)", ranker.path, trained_on)
+    return ranker

@@ -1,0 +1,190 @@
+"""The learned ranker, serving side: features from `MatchEngine.candidate_features`, a tiny
+LightGBM lambdarank model trained on them here, loaded through the settings
+(`CROSSLINK_RANKER_MODEL`) and re-ranking matches; a model that does not fit falls back to the
+linear weights with one warning."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import lightgbm
+import numpy as np
+import pytest
+
+from models.matching import MatchRequest
+from models.profiles import ProfilePublic
+from services.matcher.config import MatcherSettings, default_model
+from services.matcher.embedding import Encoder
+from services.matcher.ranking import FEATURE_NAMES, MatchEngine, encoder_label
+from services.matcher.wiring import build_engine
+
+NEEDS = [
+    "laser welding of aluminium parts",
+    "process monitoring for welding lines",
+    "aluminium die casting supplier",
+    "metal joining and riveting",
+]
+ORGS = [
+    ("research", "Laser welding research institute for aluminium structures."),
+    ("research", "University lab on weld process monitoring and sensors."),
+    ("research", "Metallurgy institute studying die cast aluminium."),
+    ("sme", "Small workshop doing some welding jobs."),
+    ("sme", "Family firm casting metal parts."),
+    ("sme", "Riveting and joining services for local factories."),
+    ("company", "Car maker with a body shop."),
+    ("public", "Regional development agency."),
+]
+
+
+def _profile(profile_id: int, kind: str, description: str) -> ProfilePublic:
+    now = datetime.now(UTC)
+    return ProfilePublic.model_validate(
+        {
+            "id": profile_id,
+            "external_id": f"org-{profile_id}",
+            "name": f"Org {profile_id}",
+            "kind": kind,
+            "country": "DE",
+            "description": description,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+    )
+
+
+PROFILES = [_profile(i, kind, text) for i, (kind, text) in enumerate(ORGS, start=1)]
+
+
+def _train(engine: MatchEngine, directory: Path, **manifest: Any) -> Path:
+    """A lambdarank model that learned to put SMEs first (labels: 2 for an SME, 0 otherwise),
+    trained on the engine's own candidate features for NEEDS."""
+    rows, labels, groups = [], [], []
+    for need in NEEDS:
+        ids, matrix, names = engine.candidate_features(MatchRequest(text=need))
+        assert names == FEATURE_NAMES and matrix.shape == (len(ids), len(FEATURE_NAMES))
+        assert matrix.dtype == np.float32
+        kinds = {p.id: p.kind.value for p in PROFILES}
+        rows.append(matrix)
+        labels.append([2 if kinds[int(i)] == "sme" else 0 for i in ids])
+        groups.append(len(ids))
+    model = lightgbm.LGBMRanker(
+        objective="lambdarank",
+        n_estimators=20,
+        num_leaves=4,
+        min_child_samples=1,
+        learning_rate=0.3,
+        verbose=-1,
+    )
+    model.fit(np.vstack(rows), np.concatenate(labels), group=groups)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.booster_.save_model(str(directory / "model.txt"))
+    (directory / "manifest.json").write_text(
+        json.dumps(
+            {
+                "features": list(FEATURE_NAMES),
+                "encoder": encoder_label(engine.encoder.name),
+                "trained_on": "test",
+            }
+            | manifest
+        )
+    )
+    return directory
+
+
+@pytest.fixture
+def linear(encoder: Encoder) -> MatchEngine:
+    engine = MatchEngine(encoder)
+    engine.upsert(PROFILES)
+    return engine
+
+
+def _engine(encoder: Encoder, tmp_path: Path) -> MatchEngine:
+    """An engine built by the wiring from the environment's settings."""
+    engine = build_engine(MatcherSettings(model=default_model(), data_dir=tmp_path), encoder)
+    engine.upsert(PROFILES)
+    return engine
+
+
+def test_features_are_one_row_per_candidate(linear: MatchEngine) -> None:
+    ids, matrix, names = linear.candidate_features(MatchRequest(text=NEEDS[0]))
+    assert sorted(ids.tolist()) == [p.id for p in PROFILES]
+    column = dict(zip(names, matrix.T, strict=True))
+    by_id = dict(zip(ids.tolist(), range(len(ids)), strict=True))
+    # The laser welding institute's description is its best field for this need.
+    first = by_id[1]
+    assert column["cos_max_description"][first] == column["cos_max_description"].max() > 0.5
+    assert column["cos_max_offer"].max() == 0  # no profile here has offers
+    assert column["kind_research"][first] == 1 and column["kind_sme"][first] == 0
+    assert (column["seeker_none"] == 1).all() and (column["language_match"] == 1).all()
+    explained = {
+        r.profile.id: r.explanation.components
+        for r in linear.match(MatchRequest(text=NEEDS[0], limit=100)).data
+    }
+    for pid, row in by_id.items():
+        assert column["semantic"][row] == pytest.approx(explained[pid]["semantic"], abs=1e-5)
+
+
+def test_a_learned_model_reranks_as_it_learned(
+    encoder: Encoder, linear: MatchEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = _train(linear, tmp_path / "model")
+    monkeypatch.setenv("CROSSLINK_RANKER_MODEL", str(model))
+    learned = _engine(encoder, tmp_path)
+    assert learned.ranker is not None
+    sme = {p.id for p in PROFILES if p.kind.value == "sme"}
+    request = MatchRequest(text="laser welding research on aluminium", limit=100)
+    before = [r.profile.id for r in linear.match(request).data]
+    after = learned.match(request).data
+    assert before[0] == 1  # the linear weights put the institute first
+    assert {r.profile.id for r in after[:3]} == sme  # the model puts the SMEs first
+    scores = [r.explanation.components["learned"] for r in after]
+    assert scores == sorted(scores, reverse=True) and [r.score for r in after] == scores
+    # The linear components stay in the explanation.
+    assert {"semantic", "lexical", "activity"} <= set(after[0].explanation.components)
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [{"features": [*FEATURE_NAMES[:-1], "something_else"]}, {"encoder": "another/encoder"}],
+    ids=["features", "encoder"],
+)
+def test_a_model_that_does_not_fit_falls_back_to_linear(
+    encoder: Encoder,
+    linear: MatchEngine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    manifest: dict[str, Any],
+) -> None:
+    model = _train(linear, tmp_path / "model", **manifest)
+    monkeypatch.setenv("CROSSLINK_RANKER_MODEL", str(model))
+    with caplog.at_level(logging.WARNING, logger="crosslink.matcher.ranker"):
+        engine = _engine(encoder, tmp_path)
+        request = MatchRequest(text=NEEDS[0], limit=100)
+        found = engine.match(request).data
+        engine.match(request)
+    warnings = [r for r in caplog.records if r.name == "crosslink.matcher.ranker"]
+    assert len(warnings) == 1 and "linear weights" in warnings[0].getMessage()
+    assert engine.ranker is None
+    assert [r.profile.id for r in found] == [r.profile.id for r in linear.match(request).data]
+    assert "learned" not in found[0].explanation.components
+
+
+def test_ranker_setting_picks_linear_or_warns_without_a_model(
+    encoder: Encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    monkeypatch.setenv("CROSSLINK_RANKER_MODEL", str(tmp_path / "nothing-here"))
+    monkeypatch.setenv("CROSSLINK_RANKER", "learned")
+    with caplog.at_level(logging.WARNING, logger="crosslink.matcher.ranker"):
+        assert _engine(encoder, tmp_path).ranker is None
+    assert "no ranker model" in caplog.text
+    caplog.clear()
+    monkeypatch.setenv("CROSSLINK_RANKER", "linear")
+    with caplog.at_level(logging.WARNING, logger="crosslink.matcher.ranker"):
+        assert _engine(encoder, tmp_path).ranker is None
+    assert not caplog.records
