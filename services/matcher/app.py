@@ -22,7 +22,7 @@ from services.matcher.embedding import Encoder
 from services.matcher.intel import IntelState
 from services.matcher.metrics import encoding_observer, register_matcher_metrics
 from services.matcher.ranking import MatchEngine
-from services.matcher.sync import FeedFollower
+from services.matcher.sync import FeedFollower, demote_feed_requests
 
 __all__ = ["create_app"]
 
@@ -63,6 +63,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         wiring.limit_threads(settings)
+        demote_feed_requests()
         model = encoder
         if model is None:
             model = await run_in_threadpool(functools.partial(wiring.build_encoder, settings))
