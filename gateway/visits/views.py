@@ -9,8 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from gateway.deps import CallerDep, ServicesDep
 from gateway.openapi import COMMON, errors
+from gateway.visits.erasure import existing_profile_ids, plan_profile_ids, without_profiles
 from gateway.visits.service import plan_visit
-from gateway.visits.store import load_plan, render_briefing, save_plan
+from gateway.visits.store import load_plan, render_briefing, replace_plan, save_plan
 from models.journeys import VisitPlan, VisitPlanRequest
 
 router = APIRouter(tags=["visits"], responses=COMMON)
@@ -22,6 +23,14 @@ Format = Annotated[
 _MARKDOWN: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}
 }
+
+
+async def _erased(services: ServicesDep, plan: VisitPlan) -> tuple[VisitPlan, bool]:
+    """The plan without the profiles deleted since it was made (gateway/visits/erasure.py);
+    True when it had to be rewritten."""
+    named = plan_profile_ids(plan)
+    gone = named - await existing_profile_ids(services=services, ids=named)
+    return (without_profiles(plan, gone), True) if gone else (plan, False)
 
 
 def _answer(plan: VisitPlan, fmt: str) -> VisitPlan | Response:
@@ -40,7 +49,7 @@ async def post_visit_plan(
 ) -> VisitPlan | Response:
     """Plan a business exploratory visit. The plan stays GET-able at `briefing_url` for a while
     (CROSSLINK_VISIT_PLAN_TTL seconds, default 24 h)."""
-    plan = await plan_visit(services=services, plan_in=plan_in)
+    plan, _ = await _erased(services, await plan_visit(services=services, plan_in=plan_in))
     ttl = services.settings.visit_plan_ttl
     await run_in_threadpool(save_plan, engine=services.keys_engine, plan=plan, ttl=ttl)
     return _answer(plan, format)
@@ -51,14 +60,21 @@ async def post_visit_plan(
     response_model=VisitPlan,
     responses={**errors(404), **_MARKDOWN},
 )
-def get_visit_plan(
+async def get_visit_plan(
     plan_id: Annotated[str, Path(max_length=64)],
     caller: CallerDep,
     services: ServicesDep,
     format: Format = "json",
 ) -> VisitPlan | Response:
-    """A stored visit plan; `?format=md` gives the printable briefing."""
-    plan = load_plan(
-        engine=services.keys_engine, plan_id=plan_id, ttl=services.settings.visit_plan_ttl
+    """A stored visit plan; `?format=md` gives the printable briefing. Profiles deleted since
+    the plan was made are no longer in it (the stored plan is rewritten)."""
+    stored = await run_in_threadpool(
+        load_plan,
+        engine=services.keys_engine,
+        plan_id=plan_id,
+        ttl=services.settings.visit_plan_ttl,
     )
+    plan, rewritten = await _erased(services, stored)
+    if rewritten:
+        await run_in_threadpool(replace_plan, engine=services.keys_engine, plan=plan)
     return _answer(plan, format)
