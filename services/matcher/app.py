@@ -95,7 +95,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await client.aclose()
-            await run_in_threadpool(engine.save, settings.resolved_index_dir)
+            if engine.changed:  # an unchanged index is on disk already: stop (and restart) fast
+                await run_in_threadpool(engine.save, settings.resolved_index_dir)
 
     app = FastAPI(title="crosslink matcher", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)

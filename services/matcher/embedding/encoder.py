@@ -16,11 +16,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from models.profiles import ProfilePublic
+from services.matcher.embedding.local import FastTokenizer, read_local_model
 from services.matcher.index.ids import MAX_PASSAGES
 from services.matcher.text.passages import Passage, Splitter
 
@@ -66,21 +67,30 @@ class Encoder:
         query_cache: int = 1024,
         passage_cache: int = 0,
     ) -> None:
-        from sentence_transformers import SentenceTransformer
-
         self.batch_size = batch_size
-        self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
-        self.dimension = int(self._model.get_embedding_dimension() or 0)
-        self.max_tokens = int(self._model.max_seq_length or 256)
+        self._onnx: OnnxEmbedder | None = None
+        local = read_local_model(model) if backend != "torch" and cache_dir else None
+        if local is not None:
+            # No sentence-transformers (and so no torch) in this process: a restart in ~1 s.
+            self._model: Any = None
+            self.dimension = local.dimension
+            self.max_tokens = local.max_seq_length
+            self._tokenizer: Any = FastTokenizer(local.path)
+            self._onnx = self._onnx_embedder(model, backend, cache_dir, threads)
+        else:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
+            self.dimension = int(self._model.get_embedding_dimension() or 0)
+            self.max_tokens = int(self._model.max_seq_length or 256)
+            self._tokenizer = self._model.tokenizer
+            if backend != "torch":
+                self._onnx = self._load_onnx(model, backend, cache_dir, threads)
+                if self._onnx is None:
+                    backend = "torch"
         # Room for [CLS] and [SEP] inside the model's window.
         self.window = self.max_tokens - 2
-        self._tokenizer = self._model.tokenizer
         self.splitter = Splitter(self._tokenizer, self.window, MAX_PASSAGES)
-        self._onnx: OnnxEmbedder | None = None
-        if backend != "torch":
-            self._onnx = self._load_onnx(model, backend, cache_dir, threads)
-            if self._onnx is None:
-                backend = "torch"
         if backend == "torch" and threads:
             import torch
 
@@ -99,13 +109,20 @@ class Encoder:
     def _load_onnx(
         self, model: str, backend: Backend, cache_dir: Path | None, threads: int | None
     ) -> OnnxEmbedder | None:
-        from services.matcher.embedding.onnx import OnnxEmbedder, ensure_model_file
-
         kinds = [type(module).__name__ for module in self._model]
         pooling = getattr(self._model[1], "pooling_mode", "mean") if len(kinds) > 1 else None
         if kinds[:2] != ["Transformer", "Pooling"] or pooling != "mean" or not os.path.isdir(model):
             log.warning("%s is not a local mean-pooled model; using the torch backend", model)
             return None
+        return self._onnx_embedder(model, backend, cache_dir, threads)
+
+    @staticmethod
+    def _onnx_embedder(
+        model: str, backend: Backend, cache_dir: Path | None, threads: int | None
+    ) -> OnnxEmbedder:
+        """The exported model (exported once, in a child process, and cached)."""
+        from services.matcher.embedding.onnx import OnnxEmbedder, ensure_model_file
+
         if cache_dir is None:
             raise ValueError(f"the {backend} backend needs a cache_dir for the exported model")
         path = ensure_model_file(Path(model), cache_dir, int8=backend == "onnx-int8")
