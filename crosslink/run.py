@@ -9,6 +9,7 @@ data under CROSSLINK_DATA_DIR (./var). Ctrl-C stops all; if one dies, the others
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import signal
 import subprocess
@@ -58,6 +59,33 @@ class RunSettings(CrosslinkSettings):
         }[service]
 
 
+POLLED_PATHS = ("/health", "/metrics")
+
+
+class PollsAtDebug(logging.Filter):
+    """Lines about health and metrics polls (`crosslink run`, a process manager, Prometheus,
+    the gateway asking its upstreams) are DEBUG, not INFO: an idle stack's log stays quiet."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if record.name == "uvicorn.access":  # (client, method, path, version, status)
+            polled = len(args) >= 3 and str(args[2]).split("?")[0] in POLLED_PATHS
+        else:  # httpx: ("HTTP Request: %s %s ...", method, url, ...)
+            polled = len(args) >= 2 and str(args[1]).split("?")[0].endswith(POLLED_PATHS)
+        if not polled:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def demote_polls() -> None:
+    """Install `PollsAtDebug` on uvicorn's access log and httpx's request log (once)."""
+    for name in ("uvicorn.access", "httpx"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, PollsAtDebug) for f in logger.filters):
+            logger.addFilter(PollsAtDebug())
+
+
 def _available(service: Service) -> bool:
     module = FACTORIES[service].split(":")[0]
     try:
@@ -77,6 +105,7 @@ def serve(service: Service, host: str | None = None, port: int | None = None) ->
 
     settings = RunSettings()
     setup_logging(service.value, settings.log_level)
+    demote_polls()
     if service is Service.gateway:
         _announce_admin_key()
     uvicorn.run(

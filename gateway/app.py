@@ -55,8 +55,6 @@ def _build_services(
         Upstream("matcher", url, timeout=timeout, retries=settings.upstream_retries, transport=t)
         for url, t in zip(urls, transports, strict=False)
     ]
-    if settings.data_dir and not settings.keys_database_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.keys_url())
     create_plan_table(engine)
     create_idempotency_table(engine)

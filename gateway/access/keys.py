@@ -6,9 +6,12 @@ import hashlib
 import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from crosslink.files import private_file, restrict
 
 TOKEN_PREFIX = "clk_"
 
@@ -51,9 +54,23 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def _private_sqlite_file(url: str) -> None:
+    """A SQLite key store (key hashes, visit plans) and its journal files are owner-only: the
+    file is created 0600 before SQLite opens it (SQLite gives `-wal`/`-shm` the file's mode), a
+    directory made for it 0700, and an existing file and its journals are restricted."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    private_file(path)
+    restrict(*(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")))
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for the key store, with its one table created."""
+    """An engine for the key store, with its one table created (a SQLite file owner-only)."""
     sqlite = url.startswith("sqlite")
+    if sqlite:
+        _private_sqlite_file(url)
     args = {"check_same_thread": False} if sqlite else {}
     # Every request looks its key up: a server connection may have dropped since the last one
     # (pre-ping), a SQLite file cannot, so it is spared the extra round trip.

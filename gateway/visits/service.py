@@ -94,7 +94,8 @@ def choose_hosts(
     return chosen
 
 
-def _city(profile: ProfilePublic) -> str:
+def city_of(profile: ProfilePublic) -> str:
+    """The place a host is visited in: its city, else its region or country."""
     return profile.city or profile.region_name or profile.country_name or profile.country
 
 
@@ -102,7 +103,7 @@ def group_into_days(hosts: list[Candidate], *, days: int, per_day: int) -> list[
     """Keep a city's hosts on one day where they fit (best fit, largest city first)."""
     by_city: dict[str, list[Candidate]] = defaultdict(list)
     for host in hosts:
-        by_city[_city(host.profile)].append(host)
+        by_city[city_of(host.profile)].append(host)
     schedule: list[list[Candidate]] = [[] for _ in range(days)]
     for _, group in sorted(by_city.items(), key=lambda item: (-len(item[1]), item[0])):
         while group:
@@ -150,7 +151,7 @@ async def plan_visit(*, services: Services, plan_in: VisitPlanRequest) -> VisitP
     schedule = group_into_days(hosts, days=plan_in.days, per_day=plan_in.visits_per_day)
     days = []
     for number, day in enumerate(schedule, start=1):
-        day.sort(key=lambda c: (_city(c.profile), c.profile.name))
+        day.sort(key=lambda c: (city_of(c.profile), c.profile.name))
         visits = [
             HostVisit(
                 profile=c.profile,
@@ -158,7 +159,7 @@ async def plan_visit(*, services: Services, plan_in: VisitPlanRequest) -> VisitP
             )
             for c in day
         ]
-        cities = list(dict.fromkeys(_city(c.profile) for c in day))
+        cities = list(dict.fromkeys(city_of(c.profile) for c in day))
         days.append(VisitDay(day=number, cities=cities, visits=visits))
     served = {m for host in hosts for m in host.serves}
     plan_id = uuid4().hex

@@ -51,6 +51,16 @@ def save_plan(*, engine: Engine, plan: VisitPlan, ttl: float, max_bytes: int) ->
         session.commit()
 
 
+def replace_plan(*, engine: Engine, plan: VisitPlan) -> None:
+    """Overwrite a stored plan (a rewrite keeps its id and its creation time)."""
+    with Session(engine) as session:
+        stored = session.get(StoredPlan, plan.plan_id)
+        if stored is not None:
+            stored.body = plan.model_dump_json()
+            session.add(stored)
+            session.commit()
+
+
 def load_plan(*, engine: Engine, plan_id: str, ttl: float) -> VisitPlan:
     with Session(engine) as session:
         stored = session.get(StoredPlan, plan_id) if _PLAN_ID.fullmatch(plan_id) else None

@@ -10,8 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from gateway.deps import CallerDep, ServicesDep
 from gateway.idempotency import IdempotencyKeyHeader, caller_scope, run_once
 from gateway.openapi import COMMON, errors
+from gateway.visits.erasure import existing_profile_ids, plan_profile_ids, without_profiles
 from gateway.visits.service import plan_visit
-from gateway.visits.store import load_plan, render_briefing, save_plan
+from gateway.visits.store import load_plan, render_briefing, replace_plan, save_plan
 from models.journeys import VisitPlan, VisitPlanRequest
 
 router = APIRouter(tags=["visits"], responses=COMMON)
@@ -23,6 +24,14 @@ Format = Annotated[
 _MARKDOWN: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}
 }
+
+
+async def _erased(services: ServicesDep, plan: VisitPlan) -> tuple[VisitPlan, bool]:
+    """The plan without the profiles deleted since it was made (gateway/visits/erasure.py);
+    True when it had to be rewritten."""
+    named = plan_profile_ids(plan)
+    gone = named - await existing_profile_ids(services=services, ids=named)
+    return (without_profiles(plan, gone), True) if gone else (plan, False)
 
 
 def _answer(plan: VisitPlan, fmt: str) -> VisitPlan | Response:
@@ -54,7 +63,7 @@ async def post_visit_plan(
         services.limiter.quota(
             limit=settings.plan_quota, identity=caller_scope(caller, request), what="visit plans"
         )
-        plan = await plan_visit(services=services, plan_in=plan_in)
+        plan, _ = await _erased(services, await plan_visit(services=services, plan_in=plan_in))
         await run_in_threadpool(
             save_plan,
             engine=services.keys_engine,
@@ -82,14 +91,21 @@ async def post_visit_plan(
     response_model=VisitPlan,
     responses={**errors(404), **_MARKDOWN},
 )
-def get_visit_plan(
+async def get_visit_plan(
     plan_id: Annotated[str, Path(max_length=64)],
     caller: CallerDep,
     services: ServicesDep,
     format: Format = "json",
 ) -> VisitPlan | Response:
-    """A stored visit plan; `?format=md` gives the printable briefing."""
-    plan = load_plan(
-        engine=services.keys_engine, plan_id=plan_id, ttl=services.settings.visit_plan_ttl
+    """A stored visit plan; `?format=md` gives the printable briefing. Profiles deleted since
+    the plan was made are no longer in it (the stored plan is rewritten)."""
+    stored = await run_in_threadpool(
+        load_plan,
+        engine=services.keys_engine,
+        plan_id=plan_id,
+        ttl=services.settings.visit_plan_ttl,
     )
+    plan, rewritten = await _erased(services, stored)
+    if rewritten:
+        await run_in_threadpool(replace_plan, engine=services.keys_engine, plan=plan)
     return _answer(plan, format)

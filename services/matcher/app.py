@@ -22,7 +22,7 @@ from services.matcher.embedding import Encoder
 from services.matcher.intel import IntelState
 from services.matcher.metrics import encoding_observer, register_matcher_metrics
 from services.matcher.ranking import MatchEngine
-from services.matcher.sync import FeedFollower
+from services.matcher.sync import FeedFollower, demote_feed_requests
 
 __all__ = ["create_app"]
 
@@ -63,6 +63,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         wiring.limit_threads(settings)
+        demote_feed_requests()
         model = encoder
         if model is None:
             model = await run_in_threadpool(functools.partial(wiring.build_encoder, settings))
@@ -94,7 +95,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await client.aclose()
-            await run_in_threadpool(engine.save, settings.resolved_index_dir)
+            if engine.changed:  # an unchanged index is on disk already: stop (and restart) fast
+                await run_in_threadpool(engine.save, settings.resolved_index_dir)
 
     app = FastAPI(title="crosslink matcher", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)

@@ -46,6 +46,9 @@ class MatcherSettings(ProfilesClientSettings):
     # Replicas each keep their own snapshot, so the index directory can be set on its own.
     index_dir: Path | None = Field(default=None, validation_alias=matcher_env("index_dir"))
     poll_interval: float = Field(default=0.15, gt=0, validation_alias=matcher_env("poll_interval"))
+    # Seconds the profiles service may hold a caught-up matcher's `GET /changes` (long polling;
+    # the service caps it at CROSSLINK_CHANGES_MAX_WAIT). 0: plain polling every poll_interval.
+    feed_wait: float = Field(default=25.0, ge=0, le=300, validation_alias=matcher_env("feed_wait"))
     feed_page_size: int = Field(
         default=500, ge=1, le=1000, validation_alias=matcher_env("feed_page_size")
     )

@@ -18,11 +18,33 @@ __all__ = ["FeedFollower"]
 log = logging.getLogger("crosslink.matcher.sync")
 
 
+class FeedRequestsAtDebug(logging.Filter):
+    """httpx's INFO line for each `GET /changes` (one every long poll, all day) is DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not (isinstance(args, tuple) and len(args) >= 2 and "/changes" in str(args[1])):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def demote_feed_requests() -> None:
+    """Install `FeedRequestsAtDebug` on the httpx logger (once)."""
+    httpx_log = logging.getLogger("httpx")
+    if not any(isinstance(f, FeedRequestsAtDebug) for f in httpx_log.filters):
+        httpx_log.addFilter(FeedRequestsAtDebug())
+
+
 class FeedFollower:
-    """Polls `GET /changes?after=SEQ` and applies each page in order.
+    """Follows `GET /changes?after=SEQ&wait=S` (long polling) and applies each page in order.
 
     Ready once the engine has applied everything up to the feed's `last_seq` of the latest poll.
-    A full page is followed immediately by the next one; upstream errors are retried with
+    The first call does not wait (an empty feed is caught up at once); once caught up, each call
+    is held by the profiles service for up to `wait` seconds and answers as soon as a change
+    exists, so an idle matcher makes one call per `wait` and a write is applied at once. While
+    the feed's `last_seq` is beyond the engine's seq (a page cut short by `limit` or by the
+    service's byte budget) the next page is fetched at once. Upstream errors are retried with
     exponential backoff (tenacity), forever, while health reports the last error.
     """
 
@@ -33,15 +55,21 @@ class FeedFollower:
         *,
         page_size: int = 500,
         poll_interval: float = 0.15,
+        wait: float = 25.0,
+        timeout: float = 10.0,
         max_backoff: float = 5.0,
     ) -> None:
         self.engine = engine
         self.client = client
         self.page_size = page_size
         self.poll_interval = poll_interval
+        self.wait = wait
+        # A held call must not time out before the service answers it: read timeout > wait.
+        self.timeout = httpx.Timeout(timeout, read=timeout + wait)
         self.max_backoff = max_backoff
         self.feed_last_seq: int | None = None
         self.last_error: str | None = None
+        self.last_page_empty = True
         self._caught_up = False
 
     @property
@@ -63,26 +91,29 @@ class FeedFollower:
             "change feed unavailable (attempt %d): %s", state.attempt_number, self.last_error
         )
 
-    async def fetch(self) -> ChangesPublic:
-        """One page after the engine's seq, retried until the upstream answers."""
+    async def fetch(self, *, wait: float = 0.0) -> ChangesPublic:
+        """One page after the engine's seq (held up to `wait` s while there is none), retried
+        until the upstream answers."""
+        params: dict[str, int | float] = {"after": self.engine.seq, "limit": self.page_size}
+        if wait > 0:
+            params["wait"] = wait
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type((httpx.HTTPError, ValueError)),
             wait=wait_exponential_jitter(initial=0.1, max=self.max_backoff),
             before_sleep=self._failed,
         ):
             with attempt:
-                response = await self.client.get(
-                    "/changes", params={"after": self.engine.seq, "limit": self.page_size}
-                )
+                response = await self.client.get("/changes", params=params, timeout=self.timeout)
                 response.raise_for_status()
                 page = ChangesPublic.model_validate_json(response.content)
         self.last_error = None
         return page
 
     async def step(self) -> bool:
-        """Fetch and apply one page; True when more may be waiting."""
+        """Fetch and apply one page; True when the feed is known to hold more already."""
         after = self.engine.seq
-        page = await self.fetch()
+        page = await self.fetch(wait=self.wait if self._caught_up else 0.0)
+        self.last_page_empty = not page.changes
         if page.changes:
             await run_in_threadpool(self.engine.apply, page.changes)
         elif page.last_seq > after:
@@ -97,16 +128,19 @@ class FeedFollower:
             # full set and stalled every match in flight (the p99 of the 8-client bench).
             gc.freeze()
             self._caught_up = True
-        return len(page.changes) >= self.page_size
+        return page.last_seq > self.engine.seq
 
     async def run(self) -> None:
         while True:
             try:
                 more = await self.step()
+                # After changes the next (long) poll starts at once; after an empty answer (the
+                # wait ran out, or a service without long polling) a short pause first.
+                pause = not more and self.last_page_empty
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bad page must not stop the follower; it is retried
                 log.exception("applying the change feed failed; retrying")
-                more = False
-            if not more:
+                pause = True
+            if pause:
                 await asyncio.sleep(self.poll_interval)

@@ -73,6 +73,8 @@ def build_follower(
         client,
         page_size=settings.feed_page_size,
         poll_interval=settings.poll_interval,
+        wait=settings.feed_wait,
+        timeout=settings.upstream_timeout,
         max_backoff=settings.feed_max_backoff,
     )
 

@@ -16,12 +16,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from models.profiles import ProfilePublic
 from services.matcher.embedding.e5 import resolve_model
+from services.matcher.embedding.local import FastTokenizer, local_prompts, read_local_model
 from services.matcher.index.ids import MAX_PASSAGES
 from services.matcher.text.passages import Passage, Splitter
 
@@ -75,34 +76,44 @@ class Encoder:
         query_cache: int = 1024,
         passage_cache: int = 0,
     ) -> None:
-        from sentence_transformers import SentenceTransformer
-
         self.batch_size = batch_size
         model = resolve_model(model, cache_dir)
-        st = SentenceTransformer(model, device="cpu", local_files_only=True)
-        self._model: SentenceTransformer | None = st
-        self.dimension = int(st.get_embedding_dimension() or 0)
-        self.max_tokens = int(st.max_seq_length or 256)
-        self._tokenizer = st.tokenizer
-        prompts = st.prompts or {}
+        self._onnx: OnnxEmbedder | None = None
+        local = read_local_model(model) if backend != "torch" and cache_dir else None
+        if local is not None:
+            # No sentence-transformers (and so no torch) in this process: a restart in ~1 s.
+            self._model: Any = None
+            self.dimension = local.dimension
+            self.max_tokens = local.max_seq_length
+            self._tokenizer: Any = FastTokenizer(local.path)
+            prompts = local_prompts(local.path)
+            self._onnx = self._onnx_embedder(model, backend, cache_dir, threads)
+        else:
+            from sentence_transformers import SentenceTransformer
+
+            st = SentenceTransformer(model, device="cpu", local_files_only=True)
+            self._model = st
+            self.dimension = int(st.get_embedding_dimension() or 0)
+            self.max_tokens = int(st.max_seq_length or 256)
+            self._tokenizer = st.tokenizer
+            prompts = st.prompts or {}
+            if backend != "torch":
+                self._onnx = self._load_onnx(st, model, backend, cache_dir, threads)
+                if self._onnx is None:
+                    backend = "torch"
+            if self._onnx is not None:
+                # Only the tokenizer is used from here on: the torch weights (470 MB for e5's
+                # 250k-token vocabulary) are let go.
+                self._model = None
         self.query_prompt: str = prompts.get("query") or ""
         self.passage_prompt: str = prompts.get("passage") or ""
         # Room for [CLS] and [SEP] (and the longer prompt) inside the model's window.
         prompt_tokens = max(
-            len(self._tokenizer(p, add_special_tokens=False)["input_ids"]) if p else 0
+            len(self._tokenizer([p], add_special_tokens=False)["input_ids"][0]) if p else 0
             for p in (self.query_prompt, self.passage_prompt)
         )
         self.window = self.max_tokens - 2 - prompt_tokens
         self.splitter = Splitter(self._tokenizer, self.window, MAX_PASSAGES)
-        self._onnx: OnnxEmbedder | None = None
-        if backend != "torch":
-            self._onnx = self._load_onnx(st, model, backend, cache_dir, threads)
-            if self._onnx is None:
-                backend = "torch"
-        if self._onnx is not None:
-            # Only the tokenizer is used from here on: the torch weights (470 MB for e5's
-            # 250k-token vocabulary) are let go.
-            self._model = None
         if backend == "torch" and threads:
             import torch
 
@@ -118,21 +129,28 @@ class Encoder:
         # Told (texts, seconds) after every encode: the matcher's metrics hook in here.
         self.observer: Callable[[int, float], None] | None = None
 
-    @staticmethod
     def _load_onnx(
+        self,
         st: SentenceTransformer,
         model: str,
         backend: Backend,
         cache_dir: Path | None,
         threads: int | None,
     ) -> OnnxEmbedder | None:
-        from services.matcher.embedding.onnx import OnnxEmbedder, ensure_model_file
-
         kinds = [type(module).__name__ for module in st]
         pooling = getattr(st[1], "pooling_mode", "mean") if len(kinds) > 1 else None
         if kinds[:2] != ["Transformer", "Pooling"] or pooling != "mean" or not os.path.isdir(model):
             log.warning("%s is not a local mean-pooled model; using the torch backend", model)
             return None
+        return self._onnx_embedder(model, backend, cache_dir, threads)
+
+    @staticmethod
+    def _onnx_embedder(
+        model: str, backend: Backend, cache_dir: Path | None, threads: int | None
+    ) -> OnnxEmbedder:
+        """The exported model (exported once, in a child process, and cached)."""
+        from services.matcher.embedding.onnx import OnnxEmbedder, ensure_model_file
+
         if cache_dir is None:
             raise ValueError(f"the {backend} backend needs a cache_dir for the exported model")
         path = ensure_model_file(Path(model), cache_dir, int8=backend == "onnx-int8")

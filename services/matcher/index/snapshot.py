@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from crosslink.files import DIR_MODE, private_dir, restrict
 from models.profiles import ProfilePublic
 from services.matcher.index.vectors import FrozenIndex, VectorIndex
 from services.matcher.text.passages import FIELD_CODES, PASSAGE_SCHEME, Passage
@@ -196,8 +197,10 @@ def write(
     passages: str = "",
     state: EngineState | None = None,
 ) -> Manifest:
-    """Write a snapshot and point the manifest at it."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write a snapshot and point the manifest at it. The directory, the snapshot folders and
+    their files are owner-only (0700/0600): the profiles inside carry contacts."""
+    private_dir(directory)
+    os.chmod(directory, DIR_MODE)  # also one made before snapshots were owner-only
     staging = Path(tempfile.mkdtemp(dir=directory, prefix=".staging-"))
     try:
         index.save(staging / INDEX_FILE)
@@ -208,6 +211,7 @@ def write(
                 written += 1
         if state is not None:
             _write_state(staging / STATE_FILE, state)
+        restrict(*staging.iterdir())  # mkdtemp made the folder 0700, the files follow umask
         name = f"snap-{seq:012d}-{os.getpid()}-{staging.name[-8:]}"
         os.replace(staging, directory / name)
     finally:
