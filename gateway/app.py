@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 
 from crosslink.errors import install_error_handlers
 from crosslink.observability import instrument
-from gateway import batch, health, intel, matching, profiles, visits, vouchers, web
+from gateway import batch, feedback, health, intel, matching, profiles, visits, vouchers, web
 from gateway.access import RateLimiter, make_engine
 from gateway.config import GatewaySettings
 from gateway.deps import Services, reject_nul_in_query
@@ -87,7 +87,7 @@ def create_app(
     install_error_handlers(app)
     instrument(app, service="gateway")  # X-Request-ID in, out and in logs; /metrics
     app.include_router(health.router)
-    for domain in (profiles, matching, vouchers, batch, visits, intel):
+    for domain in (profiles, matching, feedback, vouchers, batch, visits, intel):
         app.include_router(domain.router, prefix="/v1", dependencies=[Depends(reject_nul_in_query)])
     app.include_router(web.router)
     return app

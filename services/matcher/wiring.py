@@ -12,6 +12,7 @@ from services.matcher.embedding import Backend, Encoder
 from services.matcher.index import FaissIndex, ProfileIndex
 from services.matcher.intel import IntelState
 from services.matcher.ranking import MatchEngine, RankingWeights
+from services.matcher.ranking.feedback import FeedbackBoard
 from services.matcher.sync import FeedFollower
 
 __all__ = ["build_encoder", "build_engine", "build_follower", "build_intel", "limit_threads"]
@@ -54,8 +55,15 @@ def build_engine(
         lexicon_inline_below=settings.bm25_inline_below,
         compact_above=settings.passage_store_compact_above,
     )
+    feedback = FeedbackBoard(
+        weight=settings.feedback_weight, saturation=settings.feedback_saturation
+    )
     return MatchEngine(
-        encoder, profiles=profiles, weights=weights, concurrency=settings.match_concurrency
+        encoder,
+        profiles=profiles,
+        weights=weights,
+        concurrency=settings.match_concurrency,
+        feedback=feedback,
     )
 
 
