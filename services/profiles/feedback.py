@@ -86,7 +86,7 @@ def add_feedback(
             return existing, False
         opposite = _OPPOSITE.get(record.signal)
         if opposite is not None:  # relevant and not_relevant replace each other
-            session.execute(delete(Feedback).where(*scope, Feedback.signal == opposite.value))
+            session.execute(delete(Feedback).where(*scope, col(Feedback.signal) == opposite.value))
         counted = record.signal.endorses and _endorsements_today(session, record.voter) < daily_cap
         row = Feedback(
             **record.model_dump(exclude={"signal"}),
@@ -141,11 +141,11 @@ def search_scope(
     """What the owner's marks do to one search: the candidates it leaves out (newest
     `MAX_EXCLUDE` hide / not_relevant) and the ones it moves up (relevant / contacted).
     Marks without a seeker or alert apply to every search of the owner; the others to theirs."""
-    applies = [(col(Feedback.seeker_id).is_(None)) & (col(Feedback.alert_id).is_(None))]
+    applies: list[Any] = [col(Feedback.seeker_id).is_(None) & col(Feedback.alert_id).is_(None)]
     if seeker_id is not None:
-        applies.append(Feedback.seeker_id == seeker_id)
+        applies.append(col(Feedback.seeker_id) == seeker_id)
     if alert_id is not None:
-        applies.append(Feedback.alert_id == alert_id)
+        applies.append(col(Feedback.alert_id) == alert_id)
     base = select(Feedback.candidate_id).where(Feedback.owner == owner, or_(*applies))
 
     def ids(signals: list[str]) -> list[int]:

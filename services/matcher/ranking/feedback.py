@@ -51,9 +51,10 @@ class FeedbackBoard:
     def component(self, ids: np.ndarray, boost_ids: Sequence[int]) -> np.ndarray:
         """The `feedback` component per candidate, in [0, 1]."""
         endorsers = np.minimum(self.endorsers(ids), self.saturation)
-        aggregate = np.log1p(endorsers) / np.log1p(self.saturation) if self.saturation else 0.0
-        own = np.isin(ids, np.asarray(boost_ids, dtype=np.int64)) if boost_ids else 0.0
-        return 0.5 * aggregate + 0.5 * own
+        aggregate = np.log1p(endorsers) / np.log1p(self.saturation)
+        own = np.isin(ids, np.asarray(boost_ids, dtype=np.int64)).astype(np.float64)
+        result: np.ndarray = 0.5 * aggregate + 0.5 * own
+        return result
 
 
 def visible(ranked: np.ndarray, ids: np.ndarray, exclude_ids: Sequence[int]) -> np.ndarray:
