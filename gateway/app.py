@@ -11,7 +11,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from crosslink.errors import install_error_handlers
 from crosslink.observability import instrument
-from gateway import batch, health, intel, matching, profiles, visits, vouchers, web
+from gateway import batch, feedback, health, intel, matching, profiles, visits, vouchers, web
 from gateway.access import RateLimiter, make_engine
 from gateway.config import GatewaySettings
 from gateway.deps import Services, reject_nul_in_query
@@ -104,7 +104,7 @@ def create_app(
     if settings.trusted_proxies:  # the caller's address from X-Forwarded-For, only from these
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.include_router(health.router)
-    for domain in (profiles, matching, vouchers, batch, visits, intel):
+    for domain in (profiles, matching, feedback, vouchers, batch, visits, intel):
         app.include_router(domain.router, prefix="/v1", dependencies=[Depends(reject_nul_in_query)])
     app.include_router(webhooks, prefix="/v1", dependencies=[Depends(reject_nul_in_query)])
     app.include_router(web.router)

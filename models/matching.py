@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from models.common import CountryCode, ProfileId, RegionPrefix, SectorCode
+from models.feedback import MAX_EXCLUDE
 from models.profiles import Kind, ProfilePublic
 
 QueryText = Annotated[
@@ -30,6 +32,7 @@ class MatchFilters(BaseModel):
 
 
 FILTER_FIELDS = tuple(MatchFilters.model_fields)
+FEEDBACK_FIELDS = ("exclude_ids", "boost_ids")
 
 
 class MatchPaging(BaseModel):
@@ -44,6 +47,12 @@ class MatchPaging(BaseModel):
         default=False,
         description="With a seeker: keep its known partners (ranked up) instead of excluding them",
     )
+    # Internal (gateway -> matcher), set from the caller's own feedback and not part of the
+    # public schema: candidates this caller hid or marked not relevant, and those it endorsed.
+    exclude_ids: SkipJsonSchema[list[ProfileId]] = Field(
+        default_factory=list, max_length=MAX_EXCLUDE
+    )
+    boost_ids: SkipJsonSchema[list[ProfileId]] = Field(default_factory=list, max_length=MAX_EXCLUDE)
 
 
 class MatchOptions(MatchPaging):
@@ -84,7 +93,7 @@ class MatchQuery(MatchFilters, MatchPaging):
 
     model_config = ConfigDict(extra="ignore")
 
-    @field_validator(*FILTER_FIELDS, mode="before")
+    @field_validator(*FILTER_FIELDS, *FEEDBACK_FIELDS, mode="before")
     @classmethod
     def _split_lists(cls, value: object) -> object:
         return _split(value)
@@ -103,6 +112,9 @@ class MatchQuery(MatchFilters, MatchPaging):
                 params.append((flag, "true"))
         for name, values in options.filters.model_dump(mode="json").items():
             params.extend((name, str(value)) for value in values)
+        for name in FEEDBACK_FIELDS:  # comma-separated: up to MAX_EXCLUDE ids stay a short URL
+            if ids := getattr(options, name):
+                params.append((name, ",".join(map(str, ids))))
         return params
 
 

@@ -40,7 +40,7 @@ def profiles_settings(*, database_url: str, data_dir: Path) -> ProfilesSettings:
 
 def matcher_settings(*, data_dir: Path, **overrides: Any) -> MatcherSettings:
     return MatcherSettings.model_validate(
-        {"data_dir": data_dir, "poll_interval": 0.05, **overrides}
+        {"data_dir": data_dir, "poll_interval": 0.05, "feedback_sync_interval": 0.1, **overrides}
     )
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from gateway.feedback import remember_visitor
 from gateway.web import options
 
 HERE = Path(__file__).parent
@@ -29,7 +30,9 @@ def _render(
         "regions": options.regions_by_country(),
         "sectors": options.sectors(),
     }
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    remember_visitor(request, response)  # the browser's own feedback (gateway.feedback)
+    return response
 
 
 @router.get("/", response_class=HTMLResponse, name="web-search")

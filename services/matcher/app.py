@@ -19,6 +19,7 @@ from services.matcher import wiring
 from services.matcher.api import intel_router, router
 from services.matcher.config import MatcherSettings
 from services.matcher.embedding import Encoder
+from services.matcher.feedback import sync_feedback
 from services.matcher.intel import IntelState
 from services.matcher.metrics import encoding_observer, register_matcher_metrics
 from services.matcher.ranking import MatchEngine
@@ -84,6 +85,10 @@ def create_app(
             asyncio.create_task(_snapshot_periodically(engine, settings), name="matcher-snap"),
             asyncio.create_task(
                 _refresh_intel(intel, follower, settings.intel_poll_interval), name="matcher-intel"
+            ),
+            asyncio.create_task(
+                sync_feedback(engine.feedback, client, settings.feedback_sync_interval),
+                name="matcher-feedback",
             ),
         ]
         try:

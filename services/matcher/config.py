@@ -91,6 +91,15 @@ class MatcherSettings(ProfilesClientSettings):
         default=0.25, gt=0, description="Seconds between checks whether intelligence is stale"
     )
 
+    feedback_sync_interval: float = Field(
+        default=10.0, gt=0, description="Seconds between reads of the aggregated feedback counts"
+    )
+    feedback_weight: float = Field(
+        default=0.3, ge=0, description="Weight of the `feedback` component in the ranking"
+    )
+    feedback_saturation: int = Field(
+        default=20, ge=1, description="Distinct endorsers at which the aggregate feedback is full"
+    )
     ranker: Literal["auto", "linear", "learned"] = Field(
         default="auto", description="auto: the learned model when a valid one is present"
     )

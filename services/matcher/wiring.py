@@ -12,6 +12,7 @@ from services.matcher.embedding import Backend, Encoder
 from services.matcher.index import FaissIndex, ProfileIndex
 from services.matcher.intel import IntelState
 from services.matcher.ranking import MatchEngine, RankingWeights, load_ranker
+from services.matcher.ranking.feedback import FeedbackBoard
 from services.matcher.sync import FeedFollower
 
 __all__ = ["build_encoder", "build_engine", "build_follower", "build_intel", "limit_threads"]
@@ -55,12 +56,16 @@ def build_engine(
         compact_above=settings.passage_store_compact_above,
         trusted_hubs=settings.trusted_hubs,
     )
+    feedback = FeedbackBoard(
+        weight=settings.feedback_weight, saturation=settings.feedback_saturation
+    )
     return MatchEngine(
         encoder,
         profiles=profiles,
         weights=weights,
         concurrency=settings.match_concurrency,
         ranker=load_ranker(settings.ranker, settings.ranker_model, encoder.name),
+        feedback=feedback,
     )
 
 

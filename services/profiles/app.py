@@ -16,6 +16,7 @@ from crosslink.errors import install_error_handlers
 from crosslink.observability import instrument
 from services.profiles.config import ProfilesSettings
 from services.profiles.db import create_tables, make_engine, on_write_commit
+from services.profiles.feedback_routes import router as feedback_router
 from services.profiles.importer import import_records
 from services.profiles.longpoll import FeedSignal
 from services.profiles.readers import read_file
@@ -87,4 +88,5 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     instrument(app, service="profiles")
     app.include_router(router)
+    app.include_router(feedback_router)
     return app

@@ -47,6 +47,13 @@ class ProfilesSettings(CrosslinkSettings):
         "changes written by other processes (writes of this process wake it at once)",
     )
 
+    feedback_daily_cap: int = Field(
+        default=50,
+        ge=0,
+        description="Endorsements (relevant/contacted) per caller per 24 hours that count in a "
+        "candidate's aggregate; later ones are stored and still move it up for that caller",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -55,7 +55,7 @@ def create_tables(engine: Engine) -> None:
     """Create the tables, and upgrade those an earlier version made (services.profiles.migrate)."""
     from services.profiles.migrate import upgrade  # it uses this module's write lock
 
-    tables = [SQLModel.metadata.tables[name] for name in ("profile", "profile_change")]
+    tables = [SQLModel.metadata.tables[name] for name in ("profile", "profile_change", "feedback")]
     SQLModel.metadata.create_all(engine, tables=tables)
     upgrade(engine)
 

@@ -1,11 +1,11 @@
-"""SQLModel tables: profiles and the change feed."""
+"""SQLModel tables: profiles, the change feed and the feedback on suggestions."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text
+from sqlalchemy import JSON, Column, DateTime, Text, delete, event, or_
 from sqlmodel import Field, SQLModel
 
 
@@ -59,3 +59,32 @@ class ProfileChange(SQLModel, table=True):
     # per profile is kept (feed.record_change compacts the older ones away).
     profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Feedback(SQLModel, table=True):
+    """One caller's mark on a suggested partner (models.feedback); erased with either profile."""
+
+    __tablename__ = "feedback"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(index=True, max_length=200)
+    voter: str = Field(index=True, max_length=200)
+    seeker_id: int | None = Field(default=None, index=True)
+    alert_id: int | None = Field(default=None)
+    need_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    candidate_id: int = Field(index=True)
+    signal: str = Field(max_length=20)
+    reason: str | None = Field(default=None, max_length=300)
+    counted: bool = Field(default=False)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+@event.listens_for(Profile, "after_delete")
+def _erase_feedback(_mapper: Any, connection: Any, target: Profile) -> None:
+    """A deleted profile takes every mark naming it (as candidate or seeker) along, in its flush."""
+    connection.execute(
+        delete(Feedback).where(
+            or_(Feedback.candidate_id == target.id, Feedback.seeker_id == target.id)  # type: ignore[arg-type]
+        )
+    )

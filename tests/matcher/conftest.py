@@ -31,7 +31,7 @@ def encoder() -> Encoder:
 
 
 class FakeFeed:
-    """The profiles service's `GET /changes`, in memory."""
+    """The profiles service's `GET /changes` (and its `GET /feedback/counts`: none), in memory."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -80,6 +80,8 @@ class FakeFeed:
     def handle(self, request: httpx.Request) -> httpx.Response:
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
+        if request.url.path == "/feedback/counts":  # the matcher's feedback sync
+            return httpx.Response(200, json={"counts": {}})
         assert request.url.path == "/changes"
         after = int(request.url.params.get("after", "0"))
         limit = int(request.url.params.get("limit", "100"))

@@ -75,6 +75,7 @@ def test_a_database_without_autoincrement_is_upgraded(tmp_path: Path) -> None:
             conn.execute(sql.replace("AUTOINCREMENT", ""))
             conn.execute(f"INSERT INTO {table} SELECT * FROM old_{table}")
             conn.execute(f"DROP TABLE old_{table}")
+        conn.execute("DROP TABLE feedback")  # the old version had no feedback table
         conn.execute("DELETE FROM sqlite_sequence")
         tables = conn.execute("SELECT sql FROM sqlite_master WHERE type='table'").fetchall()
         assert not any("AUTOINCREMENT" in (sql or "") for (sql,) in tables)

@@ -75,7 +75,10 @@
     partners.hidden = false;
     crosslink.setStatus(partnersStatus, "loading", "Looking for partners in other regions…");
     try {
-      const body = await crosslink.api("GET", `/v1/profiles/${id}/matches`);
+      const [body, marks] = await Promise.all([
+        crosslink.api("GET", `/v1/profiles/${id}/matches`),
+        crosslinkFeedback.own({ seeker_id: id }).catch(() => new Map()),
+      ]);
       if (!body.data.length) {
         crosslink.setStatus(
           partnersStatus,
@@ -84,7 +87,10 @@
         );
         return;
       }
-      partnerList.replaceChildren(...body.data.map(crosslink.renderCard));
+      const context = { seeker_id: Number(id) };
+      partnerList.replaceChildren(
+        ...body.data.map((r) => crosslinkFeedback.attach(crosslink.renderCard(r), r, context, marks))
+      );
       crosslink.setStatus(partnersStatus, "", "");
     } catch (error) {
       crosslink.setStatus(partnersStatus, "error", crosslink.advice(error), retryButton(loadPartners));
@@ -115,6 +121,11 @@
     }
     crosslink.setStatus(status, "", "");
     showProfile(profile);
+    crosslinkFeedback.showOwn(
+      document.getElementById("own-feedback"),
+      document.getElementById("own-feedback-list"),
+      id
+    );
     loadPartners();
   }
 

@@ -55,7 +55,10 @@
     form.setAttribute("aria-busy", "true");
     crosslink.setStatus(status, "loading", "Searching for partners…");
     try {
-      const body = await crosslink.api("POST", "/v1/match", request(params));
+      const [body, marks] = await Promise.all([
+        crosslink.api("POST", "/v1/match", request(params)),
+        crosslinkFeedback.own().catch(() => new Map()),
+      ]);
       if (run !== current) return;
       if (!body.data.length) {
         const filtered = ["kind", "country", "region", "sector"].some((n) => params.get(n));
@@ -68,7 +71,10 @@
         );
         return;
       }
-      list.append(...body.data.map(crosslink.renderCard));
+      const context = { need_text: params.get("q").slice(0, 2000) };
+      list.append(
+        ...body.data.map((r) => crosslinkFeedback.attach(crosslink.renderCard(r), r, context, marks))
+      );
       crosslink.setStatus(status, "", `${body.data.length} partners found.`);
       results.hidden = false;
     } catch (error) {

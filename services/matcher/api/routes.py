@@ -48,6 +48,8 @@ def profile_matches(
             offset=options.offset,
             include_own_region=options.include_own_region,
             include_known_partners=options.include_known_partners,
+            exclude_ids=options.exclude_ids,
+            boost_ids=options.boost_ids,
         )
     )
 

@@ -22,6 +22,7 @@ from services.matcher.index import ProfileIndex, VectorIndex
 from services.matcher.ranking import explain, signals
 from services.matcher.ranking.candidates import gather
 from services.matcher.ranking.features import FEATURE_NAMES, feature_matrix
+from services.matcher.ranking.feedback import FeedbackBoard, visible
 from services.matcher.ranking.learned import LearnedRanker
 from services.matcher.ranking.query import Query, query_from_profile, query_from_text
 from services.matcher.ranking.scored import Scored
@@ -54,9 +55,11 @@ class MatchEngine:
         concurrency: int | None = None,
         profiles: ProfileIndex | None = None,
         ranker: LearnedRanker | None = None,
+        feedback: FeedbackBoard | None = None,
     ) -> None:
         self.encoder = encoder
         self.ranker = ranker
+        self.feedback = feedback or FeedbackBoard()
         self.profiles = profiles or ProfileIndex(encoder)
         self.weights = weights or RankingWeights()
         # Matches in flight at once; more wait their turn. Past one per core plus one, threads
@@ -129,6 +132,8 @@ class MatchEngine:
         offset: int = 0,
         include_own_region: bool = False,
         include_known_partners: bool = False,
+        exclude_ids: list[int] | None = None,
+        boost_ids: list[int] | None = None,
     ) -> MatchesPublic:
         """Rank partners for a profile: its description and needs are the query."""
         # The options only: the profile is the query.
@@ -139,6 +144,8 @@ class MatchEngine:
             offset=offset,
             include_own_region=include_own_region,
             include_known_partners=include_known_partners,
+            exclude_ids=exclude_ids or [],
+            boost_ids=boost_ids or [],
         )
         with self._slots:
             query, seeker = query_from_profile(self.profiles, profile_id)
@@ -185,18 +192,22 @@ class MatchEngine:
             query,
             seeker,
             options.filters,
-            max(self.weights.candidates, options.offset + options.limit),
+            max(self.weights.candidates, options.offset + options.limit + len(options.exclude_ids)),
             options.include_own_region,
             options.include_known_partners,
         )
         if scored is None:
             return MatchesPublic(data=[], count=0)
+        scored.components["feedback"] = self.feedback.component(scored.ids, options.boost_ids)
         contributions = self.weights.contributions(scored.components)
         scores = sum(contributions.values(), np.zeros(len(scored.ids)))
         if self.ranker is not None:
             scores = self.ranker.score(feature_matrix(scored, seeker))
             scored.components["learned"] = scores
-        page = order(scores, scored.ids)[options.offset : options.offset + options.limit]
+        # the caller's own marks and the capped aggregate apply whichever ranker ordered
+        scores = scores + self.feedback.weight * scored.components["feedback"]
+        ranked = visible(order(scores, scored.ids), scored.ids, options.exclude_ids)
+        page = ranked[options.offset : options.offset + options.limit]
         wanted = sorted({*options.filters.sectors, *(seeker.sectors if seeker else [])})
         results = explain.results(scored, scores, contributions, page, query, seeker, wanted)
         return MatchesPublic(data=results, count=len(results))
