@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    TypeAdapter,
+    field_validator,
+)
 
 from models.common import CountryCode, ProfileId, RegionPrefix, SectorCode
 from models.profiles import Kind, ProfilePublic
@@ -37,10 +45,11 @@ class MatchPaging(BaseModel):
 
     limit: int = Field(default=10, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=1_000)
-    include_own_region: bool = Field(
+    # Strict in a JSON body (0 or "yes" is not a flag); query strings are parsed by MatchQuery.
+    include_own_region: StrictBool = Field(
         default=False, description="With a seeker: keep candidates from the seeker's NUTS-2 region"
     )
-    include_known_partners: bool = Field(
+    include_known_partners: StrictBool = Field(
         default=False,
         description="With a seeker: keep its known partners (ranked up) instead of excluding them",
     )
@@ -78,6 +87,9 @@ def _split(value: object) -> object:
     return out
 
 
+_FLAG = TypeAdapter(bool)  # a query string flag: true/false, 1/0, yes/no, on/off
+
+
 class MatchQuery(MatchFilters, MatchPaging):
     """The match options as query parameters (`GET .../matches`): the filters flat, each
     repeatable or comma-separated. The gateway and the matcher read the same model."""
@@ -88,6 +100,11 @@ class MatchQuery(MatchFilters, MatchPaging):
     @classmethod
     def _split_lists(cls, value: object) -> object:
         return _split(value)
+
+    @field_validator("include_own_region", "include_known_partners", mode="before")
+    @classmethod
+    def _query_flag(cls, value: object) -> object:
+        return _FLAG.validate_python(value) if isinstance(value, str) else value
 
     def options(self) -> MatchOptions:
         filters = MatchFilters.model_validate(self.model_dump(include=set(FILTER_FIELDS)))
