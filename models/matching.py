@@ -9,8 +9,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictInt,
     StringConstraints,
     TypeAdapter,
+    ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -43,9 +46,10 @@ FILTER_FIELDS = tuple(MatchFilters.model_fields)
 class MatchPaging(BaseModel):
     """Which slice of the ranking, and what a seeker's own neighbourhood may contribute."""
 
-    limit: int = Field(default=10, ge=1, le=100)
-    offset: int = Field(default=0, ge=0, le=1_000)
-    # Strict in a JSON body (0 or "yes" is not a flag); query strings are parsed by MatchQuery.
+    # Strict in a JSON body (`false` is not an offset, 0 is not a flag); MatchQuery parses the
+    # same fields from query strings.
+    limit: StrictInt = Field(default=10, ge=1, le=100)
+    offset: StrictInt = Field(default=0, ge=0, le=1_000)
     include_own_region: StrictBool = Field(
         default=False, description="With a seeker: keep candidates from the seeker's NUTS-2 region"
     )
@@ -87,7 +91,13 @@ def _split(value: object) -> object:
     return out
 
 
-_FLAG = TypeAdapter(bool)  # a query string flag: true/false, 1/0, yes/no, on/off
+# Query strings: "20" is a limit, "true"/"1"/"yes"/"on" a flag.
+_SCALARS = {
+    "limit": TypeAdapter(int),
+    "offset": TypeAdapter(int),
+    "include_own_region": TypeAdapter(bool),
+    "include_known_partners": TypeAdapter(bool),
+}
 
 
 class MatchQuery(MatchFilters, MatchPaging):
@@ -101,10 +111,15 @@ class MatchQuery(MatchFilters, MatchPaging):
     def _split_lists(cls, value: object) -> object:
         return _split(value)
 
-    @field_validator("include_own_region", "include_known_partners", mode="before")
+    @field_validator(*_SCALARS, mode="before")
     @classmethod
-    def _query_flag(cls, value: object) -> object:
-        return _FLAG.validate_python(value) if isinstance(value, str) else value
+    def _from_query_string(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return _SCALARS[info.field_name].validate_python(value)  # type: ignore[index]
+        except ValidationError:
+            return value  # refused by the strict field, with its message
 
     def options(self) -> MatchOptions:
         filters = MatchFilters.model_validate(self.model_dump(include=set(FILTER_FIELDS)))

@@ -14,9 +14,10 @@ from models.matching import MatchesPublic, MatchQuery, MatchRequest
 router = APIRouter(tags=["partner search"], responses=COMMON)
 
 
-@router.post("/match", response_model=MatchesPublic)
+@router.post("/match", response_model=MatchesPublic, responses=errors(404))
 async def post_match(match_in: MatchRequest, caller: CallerDep, services: ServicesDep) -> Response:
-    """Partners for a text (optionally on behalf of a profile), ranked and explained."""
+    """Partners for a text (optionally on behalf of a profile), ranked and explained; 404 when
+    the seeker profile is not known."""
     return await forward_match(services=services, match_in=match_in)
 
 

@@ -61,22 +61,39 @@ class Stack:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
-    def start(self, name: str, service: str, **env: str) -> None:
-        self.ports[name] = free_port()
-        log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
+    def start(self, name: str, service: str, *, port: int | None = None, **env: str) -> None:
+        self.ports[name] = port or free_port()
+        log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
         cmd = [sys.executable, "-m", "crosslink", "serve", service, "--port", str(self.ports[name])]
         self.procs[name] = subprocess.Popen(
             cmd, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
 
-    def start_matcher(self, name: str) -> None:
+    def start_matcher(self, name: str, *, port: int | None = None, **env: str) -> None:
         self.start(
             name,
             "matcher",
+            port=port,
             CROSSLINK_PROFILES_URL=self.url("profiles"),
             CROSSLINK_MATCHER_INDEX_DIR=str(self.tmp / name),
+            **env,
         )
+
+    def restart(self, name: str, service: str, **env: str) -> None:
+        """Start `name` again on the port it had (the gateway keeps its upstream URLs)."""
+        self.start(name, service, port=self.ports[name], **env)
+
+    def create_key(self, hub: str, scopes: str = "read,write") -> str:
+        """A key made with the CLI, as an operator makes one."""
+        done = subprocess.run(
+            [sys.executable, "-m", "crosslink", "keys", "create", "--hub", hub, "--scopes", scopes],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip().splitlines()[-1]
 
     def wait_ready(self, name: str) -> None:
         def ready() -> bool:

@@ -11,6 +11,7 @@ they store. Run alone: `pytest tests/gateway/test_fuzz.py`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from tests.stack import OPEN, gateway_settings, served_stack, wait_for
 
 # Cases per operation; with the /v1 operations of the document this is >= 1,000 in total
 # (asserted by test_the_pass_was_large_enough).
-EXAMPLES = 40
+EXAMPLES = 25
 MIN_CASES = 1000
 _ran: dict[str, int] = {}
 
@@ -61,6 +62,16 @@ def _served(base: Path) -> Iterator[tuple[str, str]]:
 
         wait_for(indexed, deadline=60, what="the matcher to index the fuzz dataset")
         yield served.url, token
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(ctx: schemathesis.SerializationContext, value: object) -> dict[str, bytes]:
+    """The bulk body as JSON lines: the generated string as it is, anything else one JSON line
+    per item (negative cases)."""
+    if isinstance(value, str):
+        return {"data": value.encode()}
+    items = value if isinstance(value, list) else [value]
+    return {"data": "\n".join(json.dumps(item) for item in items).encode()}
 
 
 # The document as the gateway serves it (/openapi.json is built from the routes alone, no
