@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -92,7 +92,7 @@ def _split(value: object) -> object:
 
 
 # Query strings: "20" is a limit, "true"/"1"/"yes"/"on" a flag.
-_SCALARS = {
+_SCALARS: dict[str, TypeAdapter[Any]] = {
     "limit": TypeAdapter(int),
     "offset": TypeAdapter(int),
     "include_own_region": TypeAdapter(bool),
@@ -117,7 +117,7 @@ class MatchQuery(MatchFilters, MatchPaging):
         if not isinstance(value, str):
             return value
         try:
-            return _SCALARS[info.field_name].validate_python(value)  # type: ignore[index]
+            return _SCALARS[str(info.field_name)].validate_python(value)
         except ValidationError:
             return value  # refused by the strict field, with its message
 

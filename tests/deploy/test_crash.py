@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,6 @@ from tests.deploy.processes import Stack, poll
 from tests.factories import SAMPLES
 
 WRITES = 40
-# The torch encoder: no ONNX export at each matcher start (this test is about crashes).
-MATCHER_ENV = {"CROSSLINK_ENCODER_BACKEND": "torch"}
 LATE = "cryogenic hydrogen tank sloshing simulation for rocket upper stages"
 
 
@@ -87,13 +86,18 @@ class Writer:
         assert ok, f"the writer did not get to write {done}"
 
 
+def _start_matcher(stack: Stack, port: int | None = None) -> None:
+    # The torch encoder: no ONNX export at each matcher start (this test is about crashes).
+    stack.start_matcher("matcher", port=port, CROSSLINK_ENCODER_BACKEND="torch")
+
+
 @pytest.fixture
 def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
     stack = Stack(tmp_path, database_url)
     try:
         stack.start("profiles", "profiles")
         stack.wait_ready("profiles")
-        stack.start_matcher("matcher", **MATCHER_ENV)
+        _start_matcher(stack)
         stack.start(
             "gateway",
             "gateway",
@@ -121,7 +125,7 @@ def test_acknowledged_writes_survive_kill_9_and_retries_do_not_duplicate(stack: 
             writer.wait_for(20)  # these find the profiles service gone
             stack.restart("profiles", "profiles")
             stack.wait_ready("profiles")
-            stack.start_matcher("matcher", port=stack.ports["matcher"], **MATCHER_ENV)
+            _start_matcher(stack, port=stack.ports["matcher"])
         finally:
             thread.join(timeout=120)
         assert not thread.is_alive()
@@ -129,7 +133,7 @@ def test_acknowledged_writes_survive_kill_9_and_retries_do_not_duplicate(stack: 
 
         # The client retries what it got no answer for, with the same key.
         for i in writer.unanswered:
-            poll(lambda i=i: writer.attempt(i), deadline=60, what=f"write {i} to be decided")
+            poll(partial(writer.attempt, i), deadline=60, what=f"write {i} to be decided")
         assert sorted(writer.acknowledged) == list(range(WRITES))
 
         # Every acknowledged write is there, once.

@@ -65,13 +65,13 @@ def _served(base: Path) -> Iterator[tuple[str, str]]:
 
 
 @schemathesis.serializer("application/x-ndjson")
-def _ndjson(ctx: schemathesis.SerializationContext, value: object) -> dict[str, bytes]:
+def _ndjson(ctx: schemathesis.SerializationContext, value: object) -> bytes:
     """The bulk body as JSON lines: the generated string as it is, anything else one JSON line
     per item (negative cases)."""
     if isinstance(value, str):
-        return {"data": value.encode()}
+        return value.encode()
     items = value if isinstance(value, list) else [value]
-    return {"data": "\n".join(json.dumps(item) for item in items).encode()}
+    return "\n".join(json.dumps(item) for item in items).encode()
 
 
 # The document as the gateway serves it (/openapi.json is built from the routes alone, no
