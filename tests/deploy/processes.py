@@ -95,7 +95,7 @@ class Stack:
         )
         return done.stdout.strip().splitlines()[-1]
 
-    def wait_ready(self, name: str) -> None:
+    def wait_ready(self, name: str, deadline: float = STARTUP_DEADLINE) -> None:
         def ready() -> bool:
             proc = self.procs[name]
             if proc.poll() is not None:
@@ -103,7 +103,7 @@ class Stack:
                 raise AssertionError(f"{name} exited with {proc.returncode}:\n{log}")
             return httpx.get(f"{self.url(name)}/health", timeout=2).status_code == 200
 
-        poll(ready, deadline=STARTUP_DEADLINE, what=f"{name} to be ready")
+        poll(ready, deadline=deadline, what=f"{name} to be ready")
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name)

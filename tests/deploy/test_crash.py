@@ -22,6 +22,7 @@ from tests.deploy.processes import Stack, poll
 from tests.factories import SAMPLES
 
 WRITES = 40
+STARTUP = 300.0  # generous: model load on a shared, loaded machine
 LATE = "cryogenic hydrogen tank sloshing simulation for rocket upper stages"
 
 
@@ -105,7 +106,7 @@ def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
             CROSSLINK_MATCHER_URLS=stack.url("matcher"),
         )
         for name in ("matcher", "gateway"):
-            stack.wait_ready(name)
+            stack.wait_ready(name, deadline=STARTUP)
         yield stack
     finally:
         stack.stop_all()
@@ -154,7 +155,7 @@ def test_acknowledged_writes_survive_kill_9_and_retries_do_not_duplicate(stack: 
         assert by_external_id == {f"crash-{i:03d}": pid for i, pid in writer.acknowledged.items()}
 
         # The restarted matcher catches up with the feed: it finds the profile written last.
-        stack.wait_ready("matcher")
+        stack.wait_ready("matcher", deadline=STARTUP)
         late = writer.acknowledged[WRITES - 1]
 
         def found_late() -> bool:
