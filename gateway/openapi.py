@@ -81,11 +81,17 @@ def document(app: FastAPI) -> None:
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
     """The methods the document lists for a concrete path (for a 405's `Allow`)."""
+    paths = app.openapi().get("paths", {})
+    # A literal path (`/v1/profiles/bulk`) is its own resource, even where a template
+    # (`/v1/profiles/{profile_id}`) would match it too.
+    items = (
+        [paths[path]]
+        if path in paths
+        else [item for template, item in paths.items() if compile_path(template)[0].match(path)]
+    )
     found: set[str] = set()
-    for template, item in app.openapi().get("paths", {}).items():
-        regex, _, _ = compile_path(template)
-        if regex.match(path):
-            found.update(m.upper() for m in item if m in _METHODS)
+    for item in items:
+        found.update(m.upper() for m in item if m in _METHODS)
     if "GET" in found:
         found.add("HEAD")
     return sorted(found)

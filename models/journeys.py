@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from models.common import CountryCode, ErrorDetail, Name, ProfileId, RegionCode, RegionPrefix
 from models.matching import MatchFilters, MatchResult, QueryText
@@ -27,7 +27,7 @@ class VoucherRequest(BaseModel):
     applicant_region: RegionCode = Field(description="The applicant's NUTS region, e.g. 'DED2'")
     countries: list[CountryCode] = Field(default_factory=list, max_length=60)
     kinds: list[Kind] = Field(default_factory=lambda: [Kind.research], max_length=6)
-    limit: int = Field(default=10, ge=1, le=50)
+    limit: StrictInt = Field(default=10, ge=1, le=50)
 
     @model_validator(mode="after")
     def _one_source(self) -> VoucherRequest:
@@ -69,7 +69,7 @@ class BatchRequest(BaseModel):
         ),
         examples=[[{"text": "laser welding process monitoring"}, {"profile_id": 12}]],
     )
-    limit: int = Field(default=10, ge=1, le=100)
+    limit: StrictInt = Field(default=10, ge=1, le=100)
 
 
 class BatchItem(BaseModel):
@@ -108,8 +108,8 @@ class VisitPlanRequest(BaseModel):
     target: RegionPrefix = Field(
         description="NUTS code of any level or a country, e.g. 'DED2', 'AT'"
     )
-    days: int = Field(default=2, ge=1, le=5)
-    visits_per_day: int = Field(default=4, ge=1, le=8)
+    days: StrictInt = Field(default=2, ge=1, le=5)
+    visits_per_day: StrictInt = Field(default=4, ge=1, le=8)
 
 
 class MemberSummary(BaseModel):

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from models.common import CountryCode, ProfileId, RegionPrefix, SectorCode
 from models.feedback import MAX_EXCLUDE
@@ -38,21 +48,30 @@ FEEDBACK_FIELDS = ("exclude_ids", "boost_ids")
 class MatchPaging(BaseModel):
     """Which slice of the ranking, and what a seeker's own neighbourhood may contribute."""
 
-    limit: int = Field(default=10, ge=1, le=100)
-    offset: int = Field(default=0, ge=0, le=1_000)
-    include_own_region: bool = Field(
+    # Strict in a JSON body (`false` is not an offset, 0 is not a flag); MatchQuery parses the
+    # same fields from query strings.
+    limit: StrictInt = Field(default=10, ge=1, le=100)
+    offset: StrictInt = Field(default=0, ge=0, le=1_000)
+    include_own_region: StrictBool = Field(
         default=False, description="With a seeker: keep candidates from the seeker's NUTS-2 region"
     )
-    include_known_partners: bool = Field(
+    include_known_partners: StrictBool = Field(
         default=False,
         description="With a seeker: keep its known partners (ranked up) instead of excluding them",
     )
     # Internal (gateway -> matcher), set from the caller's own feedback and not part of the
     # public schema: candidates this caller hid or marked not relevant, and those it endorsed.
-    exclude_ids: SkipJsonSchema[list[ProfileId]] = Field(
-        default_factory=list, max_length=MAX_EXCLUDE
+    # (SkipJsonSchema would hide them, but FastAPI cannot then render them as query parameters.)
+    exclude_ids: list[ProfileId] = Field(
+        default_factory=list,
+        max_length=MAX_EXCLUDE,
+        description="Internal: set by the gateway from the caller's own feedback (replaced)",
     )
-    boost_ids: SkipJsonSchema[list[ProfileId]] = Field(default_factory=list, max_length=MAX_EXCLUDE)
+    boost_ids: list[ProfileId] = Field(
+        default_factory=list,
+        max_length=MAX_EXCLUDE,
+        description="Internal: set by the gateway from the caller's own feedback (replaced)",
+    )
 
 
 class MatchOptions(MatchPaging):
@@ -87,6 +106,15 @@ def _split(value: object) -> object:
     return out
 
 
+# Query strings: "20" is a limit, "true"/"1"/"yes"/"on" a flag.
+_SCALARS: dict[str, TypeAdapter[Any]] = {
+    "limit": TypeAdapter(int),
+    "offset": TypeAdapter(int),
+    "include_own_region": TypeAdapter(bool),
+    "include_known_partners": TypeAdapter(bool),
+}
+
+
 class MatchQuery(MatchFilters, MatchPaging):
     """The match options as query parameters (`GET .../matches`): the filters flat, each
     repeatable or comma-separated. The gateway and the matcher read the same model."""
@@ -97,6 +125,16 @@ class MatchQuery(MatchFilters, MatchPaging):
     @classmethod
     def _split_lists(cls, value: object) -> object:
         return _split(value)
+
+    @field_validator(*_SCALARS, mode="before")
+    @classmethod
+    def _from_query_string(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return _SCALARS[str(info.field_name)].validate_python(value)
+        except ValidationError:
+            return value  # refused by the strict field, with its message
 
     def options(self) -> MatchOptions:
         filters = MatchFilters.model_validate(self.model_dump(include=set(FILTER_FIELDS)))

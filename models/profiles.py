@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StrictInt, model_validator
 
 from models import reference
 from models.common import (
@@ -98,7 +98,9 @@ class ProfileUpdate(BaseModel):
     website: HttpUrl | None = None
     partners: list[ExternalId] | None = Field(default=None, max_length=10_000)
     contact: Contact | None = None
-    version: int | None = Field(default=None, description="Optimistic concurrency, like If-Match")
+    version: StrictInt | None = Field(
+        default=None, description="Optimistic concurrency, like If-Match"
+    )
 
     @model_validator(mode="after")
     def _region_in_country(self) -> ProfileUpdate:

@@ -72,7 +72,7 @@ async def get_feedback(
 
 
 @router.delete(
-    "/feedback/{feedback_id}",
+    "/feedback/{feedback_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=errors(404),

@@ -15,12 +15,13 @@ from models.matching import MatchesPublic, MatchQuery, MatchRequest
 router = APIRouter(tags=["partner search"], responses=COMMON)
 
 
-@router.post("/match", response_model=MatchesPublic)
+@router.post("/match", response_model=MatchesPublic, responses=errors(404))
 async def post_match(
     match_in: MatchRequest, request: Request, caller: CallerDep, services: ServicesDep
 ) -> Response:
     """Partners for a text (optionally on behalf of a profile), ranked and explained; without
-    what the caller hid or marked not relevant, with what it marked relevant moved up."""
+    what the caller hid or marked not relevant, with what it marked relevant moved up; 404 when
+    the seeker profile is not known."""
     identity = identify(request, caller)
     match_in = await scoped_options(
         services=services, identity=identity, options=match_in, seeker_id=match_in.seeker_id

@@ -61,24 +61,41 @@ class Stack:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
-    def start(self, name: str, service: str, **env: str) -> None:
-        self.ports[name] = free_port()
-        log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
+    def start(self, name: str, service: str, *, port: int | None = None, **env: str) -> None:
+        self.ports[name] = port or free_port()
+        log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
         cmd = [sys.executable, "-m", "crosslink", "serve", service, "--port", str(self.ports[name])]
         self.procs[name] = subprocess.Popen(
             cmd, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
 
-    def start_matcher(self, name: str) -> None:
+    def start_matcher(self, name: str, *, port: int | None = None, **env: str) -> None:
         self.start(
             name,
             "matcher",
+            port=port,
             CROSSLINK_PROFILES_URL=self.url("profiles"),
             CROSSLINK_MATCHER_INDEX_DIR=str(self.tmp / name),
+            **env,
         )
 
-    def wait_ready(self, name: str) -> None:
+    def restart(self, name: str, service: str, **env: str) -> None:
+        """Start `name` again on the port it had (the gateway keeps its upstream URLs)."""
+        self.start(name, service, port=self.ports[name], **env)
+
+    def create_key(self, hub: str, scopes: str = "read,write") -> str:
+        """A key made with the CLI, as an operator makes one."""
+        done = subprocess.run(
+            [sys.executable, "-m", "crosslink", "keys", "create", "--hub", hub, "--scopes", scopes],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    def wait_ready(self, name: str, deadline: float = STARTUP_DEADLINE) -> None:
         def ready() -> bool:
             proc = self.procs[name]
             if proc.poll() is not None:
@@ -86,7 +103,7 @@ class Stack:
                 raise AssertionError(f"{name} exited with {proc.returncode}:\n{log}")
             return httpx.get(f"{self.url(name)}/health", timeout=2).status_code == 200
 
-        poll(ready, deadline=STARTUP_DEADLINE, what=f"{name} to be ready")
+        poll(ready, deadline=deadline, what=f"{name} to be ready")
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name)
