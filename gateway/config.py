@@ -40,6 +40,9 @@ class GatewaySettings(ProfilesClientSettings):
     visit_plan_ttl: float = Field(
         default=24 * 3600, gt=0, description="Seconds plans stay GET-able"
     )
+    visit_radius_km: float = Field(
+        default=60.0, ge=5, le=1000, description="Each visit day's hosts lie this close together"
+    )
 
     @field_validator("matcher_urls", mode="before")
     @classmethod

@@ -114,7 +114,14 @@ DELEGATION = [
 async def test_visit_plan_covers_the_delegation_with_hosts_in_the_target(stack: Stack) -> None:
     response = await stack.client.post(
         "/v1/visits/plan",
-        json={"delegation": DELEGATION, "target": "AT", "days": 2, "visits_per_day": 3},
+        # Wien, Graz and Linz lie 150 km apart: two days need a wider area than the default.
+        json={
+            "delegation": DELEGATION,
+            "target": "AT",
+            "days": 2,
+            "visits_per_day": 3,
+            "radius_km": 200,
+        },
     )
     assert response.status_code == 200, response.text
     plan = response.json()
