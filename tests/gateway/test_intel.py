@@ -106,3 +106,27 @@ async def test_malformed_and_unknown(
     response = await gw.client.get(url, params=params)
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
+
+
+async def test_small_regions_are_marked_and_get_no_label(gw: Stack) -> None:
+    """An index on a handful of organisations is not a specialisation: `small`, no label."""
+    default = (await gw.client.get("/v1/map/competences", params={"level": "country"})).json()
+    assert default["small_below"] == 5
+    for cell in default["data"]:
+        assert cell["small"] == (cell["region_total"] < 5), cell
+        assert (cell["specialisation_label"] is None) == cell["small"], cell
+    austria = [c for c in default["data"] if c["region"] == "AT"]
+    assert austria and not austria[0]["small"]  # Austria has more than five organisations
+    one = [c for c in default["data"] if c["region_total"] == 1]
+    assert one and all(c["small"] and c["specialisation"] >= 1 for c in one)
+    strict = await gw.client.get(
+        "/v1/map/competences", params={"level": "nuts2", "small_below": 1, "format": "csv"}
+    )
+    assert strict.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(strict.text)))
+    assert rows and all(r["small"] == "false" and r["specialisation_label"] for r in rows)
+    strongest = max(rows, key=lambda r: float(r["specialisation"]))
+    assert float(strongest["specialisation"]) >= 2
+    assert strongest["specialisation_label"] == "strongly specialised"
+    bad = await gw.client.get("/v1/map/competences", params={"small_below": 0})
+    assert bad.status_code == 422 and "small_below" in bad.text
