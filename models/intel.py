@@ -79,8 +79,11 @@ class TechField(BaseModel):
     """A technology field: a cluster of the profiles' competence passages."""
 
     id: FieldId
-    label: str = Field(description="The most characteristic terms, comma-separated")
-    terms: list[str]
+    label: str = Field(
+        description="The field's name: its most characteristic keyphrases, e.g. 'Hydrogen and "
+        "fuel cells'"
+    )
+    terms: list[str] = Field(description="Its most characteristic terms (c-TF-IDF), best first")
     size: int = Field(description="Organisations with this field among their competences")
     passages: int = Field(description="Competence passages (description, offers, keywords)")
 

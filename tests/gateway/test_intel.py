@@ -130,3 +130,19 @@ async def test_small_regions_are_marked_and_get_no_label(gw: Stack) -> None:
     assert strongest["specialisation_label"] == "strongly specialised"
     bad = await gw.client.get("/v1/map/competences", params={"small_below": 0})
     assert bad.status_code == 422 and "small_below" in bad.text
+
+
+async def test_fields_are_named_by_a_phrase_not_a_bag_of_words(gw: Stack) -> None:
+    fields = (await gw.client.get("/v1/fields")).json()["data"]
+    assert fields
+    for field in fields:
+        label = field["label"]
+        assert label and label[0].isupper() and ", " not in label, label
+        words = [w.strip("()").casefold() for w in label.split()]
+        assert not {w + "s" for w in words} & set(words), label  # not "career careers"
+        assert len(field["terms"]) >= 2  # the characteristic terms are still there
+    packaging = [f for f in fields if "packaging" in f["terms"]]
+    assert packaging and "packaging" in packaging[0]["label"].casefold()
+    cells = (await gw.client.get("/v1/map/competences", params={"level": "country"})).json()
+    labels = {f["id"]: f["label"] for f in fields}
+    assert all(c["field_label"] == labels[c["field"]] for c in cells["data"])
