@@ -117,11 +117,11 @@ def order_areas(areas: list[Area]) -> list[Area]:
         if here is None:
             ordered.append(rest.pop(0))
             continue
-        nearest = min(
-            range(len(rest)),
-            key=lambda i: distance_km(here, rest[i].centre) if rest[i].centre else float("inf"),
-        )
-        ordered.append(rest.pop(nearest))
+
+        def away(area: Area, here: tuple[float, float] = here) -> float:
+            return distance_km(here, area.centre) if area.centre else float("inf")
+
+        ordered.append(rest.pop(min(range(len(rest)), key=lambda i: away(rest[i]))))
     return ordered
 
 
