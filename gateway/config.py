@@ -63,6 +63,9 @@ class GatewaySettings(ProfilesClientSettings):
     idempotency_ttl: float = Field(
         default=24 * 3600, gt=0, description="Seconds an Idempotency-Key's answer is kept"
     )
+    visit_radius_km: float = Field(
+        default=60.0, ge=5, le=1000, description="Each visit day's hosts lie this close together"
+    )
 
     @field_validator("matcher_urls", "trusted_proxies", mode="before")
     @classmethod

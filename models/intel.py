@@ -14,6 +14,8 @@ from models.profiles import Kind
 from models.tabular import csv_text
 
 Level = Literal["country", "nuts1", "nuts2"]
+SMALL_REGION = 5  # fewer organisations than this: "too few organisations" for an index
+Specialisation = Literal["strongly specialised", "above average", "about average", "below average"]
 FieldId = str  # "F3": stable while the data does not change much
 ComputedAt = Annotated[
     datetime | None,
@@ -31,10 +33,17 @@ class CompetenceQuery(BaseModel):
     field: str | None = Field(default=None, max_length=20, description="A field id, e.g. F3")
     kind: Kind | None = None
     format: Literal["json", "csv"] = Field(default="json", description="csv: one row a cell")
+    small_below: int = Field(
+        default=SMALL_REGION,
+        ge=1,
+        le=10_000,
+        description="Regions with fewer organisations are marked `small`: their index rests on "
+        "a handful of organisations and gets no label",
+    )
 
     def upstream(self) -> dict[str, str]:
         """The parameters the matcher computes from (the format is rendered downstream)."""
-        params: dict[str, str] = {"level": self.level}
+        params: dict[str, str] = {"level": self.level, "small_below": str(self.small_below)}
         if self.field:
             params["field"] = self.field
         if self.kind:
@@ -69,8 +78,11 @@ class TechField(BaseModel):
     """A technology field: a cluster of the profiles' competence passages."""
 
     id: FieldId
-    label: str = Field(description="The most characteristic terms, comma-separated")
-    terms: list[str]
+    label: str = Field(
+        description="The field's name: its most characteristic keyphrases, e.g. 'Hydrogen and "
+        "fuel cells'"
+    )
+    terms: list[str] = Field(description="Its most characteristic terms (c-TF-IDF), best first")
     size: int = Field(description="Organisations with this field among their competences")
     passages: int = Field(description="Competence passages (description, offers, keywords)")
 
@@ -109,6 +121,14 @@ class CompetenceCell(BaseModel):
     field_total: int = Field(description="Organisations in the field, all regions")
     total: int = Field(description="Organisations on the map")
     specialisation: float
+    small: bool = Field(
+        default=False,
+        description="The region has fewer organisations than `small_below`: the index rests on "
+        "a handful of them, so it is not read as a specialisation",
+    )
+    specialisation_label: Specialisation | None = Field(
+        default=None, description="The index in words; None for a small region"
+    )
     top: list[OrgRef] = Field(default_factory=list, description="Its most specialised members")
 
 
@@ -123,13 +143,27 @@ CSV_COLUMNS = [
     "total",
     "specialisation",
     "top_organisations",
+    "small",
+    "specialisation_label",
 ]
+
+
+def describe_specialisation(value: float) -> Specialisation:
+    """The index in words, the same on the pages and in the API."""
+    if value >= 2:
+        return "strongly specialised"
+    if value >= 1.25:
+        return "above average"
+    if value > 0.8:
+        return "about average"
+    return "below average"
 
 
 class CompetenceMap(BaseModel):
     level: Level
     kind: Kind | None = None
     total: int
+    small_below: int = Field(default=SMALL_REGION, description="See CompetenceCell.small")
     data: list[CompetenceCell]
     count: int
     computed_at: ComputedAt = None
@@ -148,6 +182,8 @@ class CompetenceMap(BaseModel):
                 c.total,
                 f"{c.specialisation:.4f}",
                 "; ".join(o.name for o in c.top),
+                "true" if c.small else "false",
+                c.specialisation_label or "",
             ]
             for c in self.data
         )

@@ -110,6 +110,13 @@ class VisitPlanRequest(BaseModel):
     )
     days: StrictInt = Field(default=2, ge=1, le=5)
     visits_per_day: StrictInt = Field(default=4, ge=1, le=8)
+    radius_km: float | None = Field(
+        default=None,
+        ge=5,
+        le=1000,
+        description="Each day's hosts lie within this distance of the day's centre; default "
+        "CROSSLINK_VISIT_RADIUS_KM (60 km)",
+    )
 
 
 class MemberSummary(BaseModel):
@@ -127,15 +134,39 @@ class ServedMember(BaseModel):
     passage: str = Field(description="The host's passage that matched the member's need")
 
 
+class GeoPoint(BaseModel):
+    lat: float
+    lon: float
+    precision: Literal["city", "nuts3", "nuts2", "nuts1", "country"] = Field(
+        description="What the point stands for: the host's city, else its region's point"
+    )
+
+
+class Leg(BaseModel):
+    """The way from one visit to the next on the same day."""
+
+    from_profile: int
+    to_profile: int
+    distance_km: float = Field(description="Straight-line (great-circle) distance")
+    minutes: int = Field(description="Estimated travel time by road")
+
+
 class HostVisit(BaseModel):
     profile: ProfilePublic
     serves: list[ServedMember]
+    location: GeoPoint | None = Field(default=None, description="None when it cannot be placed")
 
 
 class VisitDay(BaseModel):
     day: int
     cities: list[str]
-    visits: list[HostVisit]
+    visits: list[HostVisit] = Field(description="In the order of the route")
+    area: str | None = Field(default=None, description="Where the day is, e.g. 'around Dresden'")
+    centre: GeoPoint | None = Field(
+        default=None, description="Every host of the day lies within radius_km of it"
+    )
+    legs: list[Leg] = Field(default_factory=list, description="Between consecutive visits")
+    why: str | None = Field(default=None, description="Why this area was chosen")
 
 
 class VisitPlan(BaseModel):
@@ -147,3 +178,7 @@ class VisitPlan(BaseModel):
     days: list[VisitDay]
     uncovered: list[int] = Field(description="Members no host in the target serves")
     briefing_url: str = Field(description="GET this for the printable Markdown briefing")
+    radius_km: float | None = Field(default=None, description="Each day's area radius")
+    areas_reason: str | None = Field(
+        default=None, description="For a whole country: how the areas were picked"
+    )

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, Text
 from sqlmodel import Column, Field, Session, SQLModel, col, delete
 
 from crosslink.errors import InvalidInput, NotFound
+from gateway.visits.areas import TRAVEL_NOTE
 from models.journeys import VisitPlan
 
 _PLAN_ID = re.compile(r"[0-9a-f]{32}")
@@ -20,6 +21,7 @@ _templates = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
 )
+_templates.globals["travel_note"] = TRAVEL_NOTE
 
 
 class StoredPlan(SQLModel, table=True):

@@ -12,7 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from gateway.feedback import remember_visitor
-from gateway.web import options
+from gateway.web import cartogram, options
+from models.intel import SMALL_REGION
 
 HERE = Path(__file__).parent
 
@@ -66,10 +67,31 @@ def _render_intel(request: Request, template: str, page: str, **context: object)
     return _render(request, template, 200, **context)
 
 
+def _grids() -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for level in cartogram.LEVEL_LENGTH:
+        g = cartogram.grid(level)
+        cells = [[c.code, c.col, c.row] for c in g.cells]
+        out[level] = {"cols": g.cols, "rows": g.rows, "cells": cells, "outside": g.outside}
+    return out
+
+
 @router.get("/map", response_class=HTMLResponse, name="web-map")
 def map_page(request: Request) -> HTMLResponse:
     """The competence map: which region is strong in which technology field."""
-    return _render_intel(request, "map.html", "map")
+    return _render_intel(request, "map.html", "map", grids=_grids(), small_below=SMALL_REGION)
+
+
+@router.get("/regions/{code}", response_class=HTMLResponse, name="web-region")
+def region_page(request: Request, code: str) -> HTMLResponse:
+    """The organisations of one region (or country), from the map."""
+    code = code.strip().upper()
+    name = options.place_names().get(code)
+    if name is None:
+        return _render(
+            request, "not_found.html", 404, page="map", wrong=code[:50], region_wanted=True
+        )
+    return _render_intel(request, "region.html", "map", code=code, name=name)
 
 
 @router.get("/bridges", response_class=HTMLResponse, name="web-bridges")

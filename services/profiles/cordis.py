@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from models import reference
 from models.profiles import Kind, ProfileCreate
+from services.profiles.cordis_text import sentences, unsaid
 
 log = logging.getLogger(__name__)
 
@@ -161,23 +162,29 @@ def _website(url: str) -> str | None:
 
 
 def _description(projects: list[Project]) -> str:
-    """Titles and teasers of every project first, then objectives while room is left."""
+    """Titles and teasers of every project first, then objectives while room is left; a
+    sentence already said (the teaser repeated at the start of the objective) is not repeated."""
     parts: list[str] = []
+    seen: set[str] = set()
     size = 0
     for project in projects:
         teaser = project.teaser or project.objective
-        if len(teaser) > TEASER_CHARS:
-            teaser = teaser[:TEASER_CHARS].rsplit(" ", 1)[0] + "…"
+        if len(teaser) > TEASER_CHARS:  # whole sentences, so the objective can skip them
+            whole = sentences(teaser[: TEASER_CHARS + 1])[:-1]
+            teaser = " ".join(whole) or teaser[:TEASER_CHARS].rsplit(" ", 1)[0] + "…"
+        teaser = unsaid(teaser, seen)
         line = f"{project.title}: {teaser}" if teaser else project.title
         if size + len(line) + 1 > MAX_DESCRIPTION:
             break
         parts.append(line)
         size += len(line) + 1
     for project in projects:
-        extra = project.objective
         room = MAX_DESCRIPTION - size - 1
         if room < 200:
             break
+        extra = unsaid(project.objective, seen)
+        if not extra:
+            continue
         if len(extra) > room:
             extra = extra[:room].rsplit(" ", 1)[0]
         parts.append(extra)

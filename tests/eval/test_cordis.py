@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import re
+from collections import Counter
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -98,3 +103,30 @@ def test_universities_and_public_bodies_are_never_smes() -> None:
     assert kind_of(org("REC", "true")) == "sme"  # a private research firm can be an SME
     assert kind_of(org("PRC", "true")) == "sme"
     assert kind_of(org("OTH", "false", "Silicon Saxony Cluster e.V.")) == "cluster"
+
+
+def _repeated_sentences(text: str) -> list[str]:
+    """Sentences (of four words or more) said twice; a line's "Title: " is not one."""
+    body = [line.split(": ", 1)[-1] for line in text.splitlines()]
+    sentences = [
+        " ".join(s.casefold().rstrip("…").split())
+        for line in body
+        for s in re.split(r"(?<=[.!?])\s+", line)
+        if len(s.split()) >= 4
+    ]
+    return [s for s, n in Counter(sentences).items() if n > 1]
+
+
+def test_descriptions_say_each_sentence_once(cordis_dir: Path) -> None:
+    """A project without a teaser (or whose objective starts with its teaser) is not told twice."""
+    profiles = list(build_profiles(cordis_dir))
+    laser = _by_id(profiles)["cordis:100"]
+    assert laser["description"].count("We monitor laser welding of aluminium parts") == 1
+    assert all(not _repeated_sentences(p["description"]) for p in profiles)
+
+
+def test_the_shipped_demo_says_each_sentence_once() -> None:
+    data = resources.files("services.profiles").joinpath("demo", "cordis_demo.jsonl.gz")
+    records = [json.loads(line) for line in gzip.decompress(data.read_bytes()).splitlines()]
+    repeating = [r["external_id"] for r in records if _repeated_sentences(r["description"])]
+    assert len(records) > 4000 and repeating == []

@@ -84,3 +84,43 @@ async def test_malformed_and_unknown(
     response = await gw.client.get(url, params=params)
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
+
+
+async def test_small_regions_are_marked_and_get_no_label(gw: Stack) -> None:
+    """An index on a handful of organisations is not a specialisation: `small`, no label."""
+    default = (await gw.client.get("/v1/map/competences", params={"level": "country"})).json()
+    assert default["small_below"] == 5
+    for cell in default["data"]:
+        assert cell["small"] == (cell["region_total"] < 5), cell
+        assert (cell["specialisation_label"] is None) == cell["small"], cell
+    austria = [c for c in default["data"] if c["region"] == "AT"]
+    assert austria and not austria[0]["small"]  # Austria has more than five organisations
+    one = [c for c in default["data"] if c["region_total"] == 1]
+    assert one and all(c["small"] and c["specialisation"] >= 1 for c in one)
+    strict = await gw.client.get(
+        "/v1/map/competences", params={"level": "nuts2", "small_below": 1, "format": "csv"}
+    )
+    assert strict.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(strict.text)))
+    assert rows and all(r["small"] == "false" and r["specialisation_label"] for r in rows)
+    strongest = max(rows, key=lambda r: float(r["specialisation"]))
+    assert float(strongest["specialisation"]) >= 2
+    assert strongest["specialisation_label"] == "strongly specialised"
+    bad = await gw.client.get("/v1/map/competences", params={"small_below": 0})
+    assert bad.status_code == 422 and "small_below" in bad.text
+
+
+async def test_fields_are_named_by_a_phrase_not_a_bag_of_words(gw: Stack) -> None:
+    fields = (await gw.client.get("/v1/fields")).json()["data"]
+    assert fields
+    for field in fields:
+        label = field["label"]
+        assert label and label[0].isupper() and ", " not in label, label
+        words = [w.strip("()").casefold() for w in label.split()]
+        assert not {w + "s" for w in words} & set(words), label  # not "career careers"
+        assert len(field["terms"]) >= 2  # the characteristic terms are still there
+    packaging = [f for f in fields if "packaging" in f["terms"]]
+    assert packaging and "packaging" in packaging[0]["label"].casefold()
+    cells = (await gw.client.get("/v1/map/competences", params={"level": "country"})).json()
+    labels = {f["id"]: f["label"] for f in fields}
+    assert all(c["field_label"] == labels[c["field"]] for c in cells["data"])

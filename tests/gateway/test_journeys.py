@@ -114,7 +114,14 @@ DELEGATION = [
 async def test_visit_plan_covers_the_delegation_with_hosts_in_the_target(stack: Stack) -> None:
     response = await stack.client.post(
         "/v1/visits/plan",
-        json={"delegation": DELEGATION, "target": "AT", "days": 2, "visits_per_day": 3},
+        # Wien, Graz and Linz lie 150 km apart: two days need a wider area than the default.
+        json={
+            "delegation": DELEGATION,
+            "target": "AT",
+            "days": 2,
+            "visits_per_day": 3,
+            "radius_km": 200,
+        },
     )
     assert response.status_code == 200, response.text
     plan = response.json()
@@ -184,3 +191,23 @@ async def test_request_id_is_kept_or_generated(stack: Stack) -> None:
     made = await stack.client.get("/v1/profiles", headers={"X-Request-ID": "bad id\twith spaces"})
     assert len(made.headers["X-Request-ID"]) == 32
     assert (await stack.client.get("/nowhere")).headers["X-Request-ID"]
+
+
+async def test_shared_terms_leave_out_words_that_explain_nothing(stack: Stack) -> None:
+    """Alu Parts' need reads "help with laser-welding process monitoring": "help" is in both
+    texts but says nothing about the fit; "laser" and "welding" do."""
+    response = await stack.client.post(
+        "/v1/match",
+        json={"text": "we need help to serve customers who face laser welding", "limit": 20},
+    )
+    assert response.status_code == 200, response.text
+    results = {r["profile"]["name"]: r for r in response.json()["data"]}
+    terms = results["Alu Parts Lombardia"]["explanation"]["shared_terms"]
+    assert "laser" in terms and "welding" in terms
+    for result in results.values():
+        shared = set(result["explanation"]["shared_terms"])
+        assert not shared & {"help", "need", "serve", "face"}, result["profile"]["name"]
+        for reason in result["explanation"]["reasons"]:
+            if "Shared terms:" in reason:
+                listed = reason.split("Shared terms:", 1)[1]
+                assert "help" not in listed and "serve" not in listed, reason

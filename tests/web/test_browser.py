@@ -155,6 +155,15 @@ def test_visit_plan_by_day_and_printable_briefing(page: Any, screenshot: Any) ->
     assert "Lasertec Dresden" in hosts and "Leipzig Green Packaging" in hosts
     assert len(hosts) == len(set(hosts)) <= 4
     expect(plan.locator(".serves").first).to_contain_text("For ")
+    # Dresden and Leipzig lie 100 km apart: each has a day of its own, drawn as a route.
+    days = page.locator(".day")
+    for i in range(days.count()):
+        cities = days.nth(i).locator(".visit .meta").all_inner_texts()
+        assert not (any("Dresden" in c for c in cities) and any("Leipzig" in c for c in cities))
+    expect(days.first.locator(".day-area")).to_contain_text("within 60 km")
+    expect(days.first.locator("svg.route-sketch circle")).to_have_count(
+        days.first.locator(".visit").count()
+    )
     expect(page.locator("#plan-delegation")).to_contain_text("Alu Parts")
     briefing = page.locator("#briefing-link").get_attribute("href")
     markdown = page.request.get(briefing, params={"format": "md"})
@@ -177,7 +186,7 @@ def test_visit_planner_checks_the_form(page: Any) -> None:
     expect(page.locator(".member .field-error").first).to_contain_text("Describe at least one")
     expect(page.locator("#target-error")).to_contain_text("Choose the country")
     page.get_by_label("What does this member need?").first.fill("solar")
-    page.get_by_label("Or its crosslink profile number").first.fill("12")
+    page.get_by_label("Or the organisation on crosslink").first.fill("12")
     page.get_by_label("Country to visit").select_option("DE")
     page.get_by_role("button", name="Plan the visit").click()
     expect(page.locator(".member .field-error").first).to_contain_text("not both")
@@ -188,7 +197,45 @@ def test_profile_page_starts_a_visit_plan_for_it(page: Any, stack: Stack) -> Non
     lasertec = stack.profiles["web-lasertec"]
     page.goto(f"/profiles/{lasertec['id']}")
     page.get_by_role("link", name="Plan a visit for this organisation").click()
-    expect(page.get_by_label("Or its crosslink profile number").first).to_have_value(
-        str(lasertec["id"])
-    )
+    picker = page.get_by_label("Or the organisation on crosslink").first
+    expect(picker).to_have_attribute("data-profile-id", str(lasertec["id"]))
+    expect(picker).to_have_value("Lasertec Dresden")  # the number, shown by its name
     assert json.loads(page.locator("#kind-labels").inner_text())  # shared labels are present
+
+
+def test_members_are_picked_by_name_with_the_keyboard(page: Any, stack: Stack) -> None:
+    page.goto("/visits")
+    picker = page.get_by_role("combobox", name="Or the organisation on crosslink").first
+    picker.focus()
+    page.keyboard.type("lasert")
+    listbox = page.locator(f"#{picker.get_attribute('aria-controls')}")
+    expect(listbox).to_be_visible()
+    expect(picker).to_have_attribute("aria-expanded", "true")
+    option = listbox.get_by_role("option", name=re.compile("Lasertec Dresden"))
+    expect(option).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(listbox.get_by_role("option").first).to_have_attribute("aria-selected", "true")
+    assert picker.get_attribute("aria-activedescendant") == listbox.get_by_role(
+        "option"
+    ).first.get_attribute("id")
+    page.keyboard.press("Enter")  # picks the suggestion, does not submit
+    expect(listbox).to_be_hidden()
+    expect(picker).to_have_value("Lasertec Dresden")
+    lasertec = stack.profiles["web-lasertec"]
+    expect(picker).to_have_attribute("data-profile-id", str(lasertec["id"]))
+    expect(page.locator("#plan")).to_be_hidden()
+    # Escape closes the suggestions; a typed number is still accepted.
+    second = page.get_by_role("combobox", name="Or the organisation on crosslink").nth(1)
+    second.focus()
+    page.keyboard.type("leipzig")
+    expect(page.locator(f"#{second.get_attribute('aria-controls')}")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator(f"#{second.get_attribute('aria-controls')}")).to_be_hidden()
+    second.fill(str(stack.profiles["web-aluparts"]["id"]))
+    page.get_by_label("Country to visit").select_option("DE")
+    page.get_by_role("button", name="Plan the visit").click()
+    expect(page.locator("#plan")).to_be_visible()
+    delegation = page.locator("#plan-delegation")
+    expect(delegation).to_contain_text("Lasertec Dresden")
+    expect(delegation).to_contain_text("Alu Parts Lombardia")
+    expect(page.locator("#plan-areas")).to_contain_text("60 km")

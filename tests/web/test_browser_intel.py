@@ -217,3 +217,78 @@ def test_potential_of_an_unknown_profile(page: Any) -> None:
         "There is no profile number 987654"
     )
     expect(page.locator("#potential")).to_be_hidden()
+
+
+def test_competence_map_picture_shaded_by_field_and_reached_by_keyboard(
+    page: Any, stack: Stack, screenshot: Any
+) -> None:
+    cell = lasertec_cell(stack)
+    # Dresden has two organisations: with small_below=2 it gets an index, one-organisation
+    # regions stay "too few organisations".
+    page.goto("/map?small_below=2")
+    page.get_by_label("Technology field", exact=True).select_option(cell["field"])
+    page.get_by_role("button", name="Show the map").click()
+    expect(page).to_have_url(re.compile(rf"field={cell['field']}"))
+    picture = page.locator("#map-picture svg")
+    dresden = picture.locator('a[data-region="DED2"]')
+    in_field = api(stack, "/v1/map/competences", level="nuts2", field=cell["field"], small_below=2)[
+        "data"
+    ]
+    ded2 = next(c for c in in_field if c["region"] == "DED2")
+    shade = {
+        "strongly specialised": "strong",
+        "above average": "above",
+        "about average": "about",
+        "below average": "below",
+    }[ded2["specialisation_label"]]
+    expect(dresden).to_have_attribute("data-shade", shade)
+    expect(dresden).to_have_attribute("aria-label", re.compile(rf"^Dresden.*{shade}"))
+    shaded = picture.locator('a[data-shade]:not([data-shade="small"]):not([data-shade="none"])')
+    assert shaded.count() >= 1
+    # Regions with one organisation are hatched and never called specialised.
+    for small in (c for c in in_field if c["small"]):
+        region = picture.locator(f'a[data-region="{small["region"]}"]')
+        expect(region).to_have_attribute("data-shade", "small")
+        expect(region).to_have_attribute("aria-label", re.compile("too few organisations"))
+    assert any(c["small"] for c in in_field)
+    # Regions of the dataset outside the field are drawn too, never shaded as specialised.
+    everywhere = {c["region"] for c in api(stack, "/v1/map/competences", level="nuts2")["data"]}
+    outside = everywhere - {c["region"] for c in in_field}
+    assert outside
+    for code in outside:
+        shade = picture.locator(f'a[data-region="{code}"]').get_attribute("data-shade")
+        assert shade in {"none", "small"}, (code, shade)
+    expect(page.locator("#map-legend")).to_contain_text("too few organisations for an index")
+    expect(page.locator("#map-small")).to_have_text("2")
+    # The table stays below as the accessible alternative.
+    expect(page.locator('#map-table tr[data-region="DED2"]')).to_contain_text("Lasertec Dresden")
+    screenshot(page, "map")
+
+    # Keyboard: from the CSV link, Tab reaches the regions; Enter opens Dresden's organisations.
+    page.locator("#csv-link").focus()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.dataset?.region") == "DED2":
+            break
+    assert page.evaluate("document.activeElement.dataset.region") == "DED2"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/regions/DED2\?.*field={cell['field']}"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Organisations in Dresden (DED2)")
+    orgs = page.locator("#region-list > li")
+    expect(orgs).to_have_count(2)
+    expect(orgs.get_by_role("link", name="Lasertec Dresden")).to_have_attribute(
+        "href", f"/profiles/{stack.profiles['web-lasertec']['id']}"
+    )
+    expect(page.locator("#region-field")).to_contain_text(f"of {ded2['region_total']}")
+    page.get_by_role("link", name="Back to the competence map").click()
+    expect(page).to_have_url(re.compile(rf"/map\?.*field={cell['field']}"))
+
+
+def test_competence_map_picture_of_one_country(page: Any) -> None:
+    page.goto("/map?level=nuts2&country=DE")
+    picture = page.locator("#map-picture svg")
+    expect(picture.locator("a[data-region]").first).to_be_visible()
+    regions = picture.locator("a[data-region]").evaluate_all("as => as.map(a => a.dataset.region)")
+    assert regions and all(r.startswith("DE") for r in regions)
+    page.goto("/regions/XX99")
+    expect(page.locator(".notice.error")).to_contain_text("not a region or country")

@@ -40,7 +40,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     return TestClient(create_app(settings))
 
 
-@pytest.mark.parametrize("path", ["/", "/profiles/7", "/visits", "/map", "/bridges", "/clusters/7"])
+@pytest.mark.parametrize(
+    "path", ["/", "/profiles/7", "/visits", "/map", "/bridges", "/clusters/7", "/regions/DED2"]
+)
 def test_pages_are_accessible_offline_html(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 200

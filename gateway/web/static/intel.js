@@ -51,8 +51,10 @@ const intel = (() => {
 
   // The location quotient as a number, words and a bar whose middle mark is the average (1).
   const LQ_SCALE = 3;
-  function lqBar(value) {
-    const wrap = el("span", `lq lq-${describeLq(value).replace(/ /g, "-")}`);
+  // A small region's index rests on a handful of organisations: shown, but not put in words.
+  function lqBar(value, small) {
+    const words = small ? "too few organisations" : describeLq(value);
+    const wrap = el("span", `lq lq-${words.replace(/ /g, "-")}`);
     const bar = el("span", "lq-bar");
     bar.setAttribute("aria-hidden", "true");
     const fill = el("span", "lq-fill");
@@ -60,7 +62,7 @@ const intel = (() => {
     const mark = el("span", "lq-mark");
     mark.style.left = `${100 / LQ_SCALE}%`;
     bar.append(fill, mark);
-    wrap.append(bar, el("span", "lq-value", value.toFixed(2)), el("span", "lq-words", describeLq(value)));
+    wrap.append(bar, el("span", "lq-value", value.toFixed(2)), el("span", "lq-words", words));
     return wrap;
   }
 

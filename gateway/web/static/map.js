@@ -16,13 +16,22 @@
   const names = ["level", "field", "kind", "country"];
   const LEVELS = { country: "countries", nuts1: "large regions (NUTS 1)", nuts2: "regions (NUTS 2)" };
   const FIRST_REGIONS = 40; // a long map shows this many regions until asked for all
+  const picture = document.getElementById("map-picture");
+  const pictureTitle = document.getElementById("map-picture-title");
+  const legend = document.getElementById("map-legend");
+  const smallBelow = Number(section.dataset.smallBelow) || 5;
   const { el } = intel;
+  const totalsCache = new Map();
   let labels = null;
   let current = 0;
+
+  // The threshold for "too few organisations" can be set in the address (?small_below=).
+  const wantedSmall = () => new URLSearchParams(location.search).get("small_below");
 
   function params() {
     const out = new URLSearchParams();
     for (const name of names) if (form.elements[name].value) out.set(name, form.elements[name].value);
+    if (wantedSmall()) out.set("small_below", wantedSmall());
     return out;
   }
 
@@ -46,7 +55,7 @@
 
   function apiQuery(query) {
     const out = new URLSearchParams({ level: query.get("level") || "nuts2" });
-    for (const name of ["field", "kind"]) if (query.get(name)) out.set(name, query.get(name));
+    for (const name of ["field", "kind", "small_below"]) if (query.get(name)) out.set(name, query.get(name));
     return out;
   }
 
@@ -58,7 +67,7 @@
 
   function lqCell(cell) {
     const td = el("td");
-    td.append(intel.lqBar(cell.specialisation));
+    td.append(intel.lqBar(cell.specialisation, cell.small));
     return td;
   }
 
@@ -131,7 +140,44 @@
     return [head(["Technology field", "Organisations", "Specialisation", "Organisations that stand for it"]), ...(all ? groups : groups.slice(0, FIRST_REGIONS))];
   }
 
-  function show(body, query, all) {
+  // Organisations per region on this map (all fields), for shading the regions a field misses.
+  async function regionTotals(query, body) {
+    const params = apiQuery(query);
+    params.delete("field");
+    const key = String(params);
+    if (!query.get("field")) totalsCache.set(key, body);
+    if (!totalsCache.has(key)) totalsCache.set(key, await crosslink.api("GET", `/v1/map/competences?${params}`));
+    const totals = new Map();
+    for (const cell of totalsCache.get(key).data) totals.set(cell.region, cell.region_total);
+    return totals;
+  }
+
+  function drawPicture(body, query, totals) {
+    const field = query.get("field");
+    const country = query.get("country");
+    const link = (code) => {
+      const out = new URLSearchParams({ level: body.level });
+      for (const name of ["field", "kind", "small_below"]) if (query.get(name)) out.set(name, query.get(name));
+      return `/regions/${code}?${out}`;
+    };
+    pictureTitle.textContent = field
+      ? `${intel.fieldText(labels || {}, field)}: specialisation by region`
+      : "Organisations on the map by region";
+    cartogram.legend(legend, field);
+    document.getElementById("map-small").textContent = String(body.small_below || smallBelow);
+    cartogram.draw(picture, {
+      level: body.level,
+      cells: body.data,
+      totals,
+      field,
+      small: body.small_below || smallBelow,
+      country,
+      link,
+      name: (code) => intel.placeName(code),
+    });
+  }
+
+  function show(body, query, all, totals) {
     const country = query.get("country");
     const cells = body.data.filter((c) => !country || c.region.startsWith(country));
     const level = LEVELS[body.level];
@@ -156,6 +202,7 @@
       return;
     }
     const parts = field ? byRegion(cells) : byField(cells, all || !!country);
+    drawPicture(body, query, totals);
     table.replaceChildren(caption, ...parts);
     intel.labelCells(table);
     summary.textContent =
@@ -164,7 +211,7 @@
     if (!field && !all && !country && regions > FIRST_REGIONS) {
       const more = el("button", "secondary", `Show all ${regions} ${level}`);
       more.type = "button";
-      more.addEventListener("click", () => show(body, query, true));
+      more.addEventListener("click", () => show(body, query, true, totals));
       crosslink.setStatus(status, "", `The first ${FIRST_REGIONS} of ${regions} ${level} are shown. Choose a country or a field to narrow the map.`, more);
     } else {
       crosslink.setStatus(status, "", "");
@@ -181,8 +228,9 @@
     try {
       await loadFields(query.get("field"));
       const body = await crosslink.api("GET", `/v1/map/competences?${apiQuery(query)}`);
+      const totals = await regionTotals(query, body);
       if (run !== current) return;
-      show(body, query, false);
+      show(body, query, false, totals);
     } catch (error) {
       if (run !== current) return;
       crosslink.setStatus(status, "error", intel.advice(error), intel.retryButton(() => load(query)));

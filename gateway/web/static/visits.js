@@ -28,7 +28,7 @@
     const n = ++serial;
     for (const input of member.querySelectorAll("[data-input]")) {
       input.id = `member-${n}-${input.dataset.input}`;
-      input.value = values[input.dataset.input] || "";
+      if (input.dataset.input !== "profile") input.value = values[input.dataset.input] || "";
     }
     for (const label of member.querySelectorAll("label[data-for]")) {
       label.htmlFor = `member-${n}-${label.dataset.for}`;
@@ -36,7 +36,15 @@
     const error = member.querySelector('[data-slot="error"]');
     error.id = `member-${n}-error`;
     member.querySelector("[data-input=need]").setAttribute("aria-describedby", error.id);
-    member.querySelector("[data-input=profile]").setAttribute("aria-describedby", error.id);
+    const picker = member.querySelector("[data-input=profile]");
+    picker.setAttribute("aria-describedby", error.id);
+    const suggestions = member.querySelector('[data-slot="suggestions"]');
+    suggestions.id = `member-${n}-suggestions`;
+    suggestions.setAttribute("aria-label", "Organisations");
+    const combo = combobox.attach(picker, suggestions, (text) => {
+      document.getElementById("combo-status").textContent = text;
+    });
+    if (values.profile) combo.preset(values.profile);
     member.querySelector('[data-action="remove"]').addEventListener("click", () => {
       const next = member.nextElementSibling || member.previousElementSibling;
       member.remove();
@@ -59,14 +67,17 @@
     let invalid = null;
     for (const member of members.children) {
       const get = (name) => member.querySelector(`[data-input=${name}]`).value.trim();
-      const [name, need, profile] = [get("name"), get("need"), get("profile")];
+      const [name, need, typed] = [get("name"), get("need"), get("profile")];
+      const picker = member.querySelector("[data-input=profile]");
+      // The chosen suggestion's id, else a typed profile number.
+      const profile = typed && picker.dataset.profileId ? picker.dataset.profileId : typed;
       const error = member.querySelector('[data-slot="error"]');
       let message = "";
-      if (need && profile) message = "Give either a need or a profile number, not both.";
-      else if (profile && !/^[1-9][0-9]*$/.test(profile))
-        message = "A profile number is a whole number such as 42.";
+      if (need && typed) message = "Give either a need or an organisation, not both.";
+      else if (typed && !/^[1-9][0-9]*$/.test(profile))
+        message = "Choose the organisation from the suggestions (type a few letters of its name), or give its profile number such as 42.";
       setError(error, message);
-      if (message && !invalid) invalid = member.querySelector(profile ? "[data-input=profile]" : "textarea");
+      if (message && !invalid) invalid = member.querySelector(typed ? "[data-input=profile]" : "textarea");
       if (!need && !profile) continue;
       const item = profile ? { profile_id: Number(profile) } : { need };
       if (name) item.name = name;
@@ -74,7 +85,7 @@
     }
     if (!delegation.length && !invalid) {
       const first = members.children[0];
-      setError(first.querySelector('[data-slot="error"]'), "Describe at least one member's need, or give a profile number.");
+      setError(first.querySelector('[data-slot="error"]'), "Describe at least one member's need, or choose its organisation.");
       invalid = first.querySelector("textarea");
     }
     return [delegation, invalid];
@@ -123,6 +134,9 @@
         return li;
       })
     );
+    const reason = document.getElementById("plan-areas");
+    reason.hidden = !body.areas_reason;
+    reason.textContent = body.areas_reason || "";
     const uncovered = document.getElementById("plan-uncovered");
     uncovered.hidden = !body.uncovered.length;
     uncovered.textContent = body.uncovered.length
@@ -135,6 +149,17 @@
         const section = element("section", "day");
         const cities = (day.cities || []).filter(Boolean);
         section.append(element("h3", "", `Day ${day.day}${cities.length ? ` · ${cities.join(", ")}` : ""}`));
+        if (day.area) {
+          const within = body.radius_km ? ` (all hosts within ${body.radius_km} km)` : "";
+          section.append(element("p", "day-area", `${day.area[0].toUpperCase()}${day.area.slice(1)}${within}. ${day.why || ""}`));
+        }
+        const sketch = routeSketch.draw(day);
+        if (sketch) {
+          const figure = element("figure", "route");
+          figure.append(sketch);
+          if ((day.legs || []).length) figure.append(routeSketch.legList(day));
+          section.append(figure);
+        }
         const list = element("ol", "visits");
         list.append(...day.visits.map(renderVisit));
         section.append(list);

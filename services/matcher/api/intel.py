@@ -49,7 +49,13 @@ def competences(
     landscape: LandscapeDep, query: Annotated[CompetenceQuery, Query()]
 ) -> CompetenceMap | Response:
     """Organisations per region x field, the specialisation index and the top organisations."""
-    result = intel.competence_map(landscape, level=query.level, field=query.field, kind=query.kind)
+    result = intel.competence_map(
+        landscape,
+        level=query.level,
+        field=query.field,
+        kind=query.kind,
+        small_below=query.small_below,
+    )
     if query.format == "csv":
         return Response(
             result.to_csv(),

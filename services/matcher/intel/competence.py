@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.intel import CompetenceCell, CompetenceMap, Level, OrgRef
+from models.intel import (
+    SMALL_REGION,
+    CompetenceCell,
+    CompetenceMap,
+    Level,
+    OrgRef,
+    describe_specialisation,
+)
 from models.profiles import Kind
 from models.reference import region_name
 from services.matcher.intel.common import field_index, org_ref, region_at
@@ -91,9 +98,15 @@ def top_members(landscape: Landscape, rows: np.ndarray, f: int, n: int = TOP_ORG
 
 
 def competence_map(
-    landscape: Landscape, *, level: Level, field: str | None = None, kind: Kind | None = None
+    landscape: Landscape,
+    *,
+    level: Level,
+    field: str | None = None,
+    kind: Kind | None = None,
+    small_below: int = SMALL_REGION,
 ) -> CompetenceMap:
-    """Every region x field with members: counts, location quotient, top organisations."""
+    """Every region x field with members: counts, location quotient, top organisations;
+    regions with fewer than `small_below` organisations are marked small (no label)."""
     wanted = field_index(landscape, field) if field else None
     t = table(landscape, level, kind)
     cells = []
@@ -102,6 +115,8 @@ def competence_map(
         for f in range(t.counts.shape[1]) if wanted is None else [wanted]:
             if not t.counts[r, f]:
                 continue
+            small = bool(t.region_total[r] < small_below)
+            quotient = round(float(t.quotient[r, f]), 4)
             cells.append(
                 CompetenceCell(
                     region=region,
@@ -112,7 +127,9 @@ def competence_map(
                     region_total=int(t.region_total[r]),
                     field_total=int(t.field_total[f]),
                     total=t.total,
-                    specialisation=round(float(t.quotient[r, f]), 4),
+                    specialisation=quotient,
+                    small=small,
+                    specialisation_label=None if small else describe_specialisation(quotient),
                     top=top_members(landscape, region_rows, f),
                 )
             )
@@ -120,6 +137,7 @@ def competence_map(
         level=level,
         kind=kind,
         total=t.total,
+        small_below=small_below,
         data=cells,
         count=len(cells),
         computed_at=landscape.computed_at,

@@ -1,7 +1,9 @@
 """Technology fields: spherical k-means (FAISS, fixed seed) over the profiles' competence
-passages (description, offers, keywords), each field labelled by its most characteristic terms
-(c-TF-IDF). New fields inherit the id of the old field whose centroid is closest, so the same
-data always gives the same fields.
+passages (description, offers, keywords), each field described by its most characteristic terms
+(c-TF-IDF) and named by the keyphrases of the passages nearest its centroid that those terms
+score best (a phrase a person would use: "Hydrogen and fuel cells", not "fuel, cells, cell").
+New fields inherit the id of the old field whose centroid is closest, so the same data always
+gives the same fields.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ __all__ = [
     "field_count",
     "fit",
     "labels_of",
+    "name_of",
     "normalise",
+    "term_scores",
 ]
 
 COMPETENCE = np.array([FIELD_CODES[f] for f in ("description", "offer", "keywords")], np.int8)
@@ -108,7 +112,7 @@ def fit(vectors: np.ndarray, n_profiles: int, previous: FieldModel | None) -> Fi
     return FieldModel(_number(centroids, np.arange(k), previous), centroids)
 
 
-def labels_of(texts: list[list[str]]) -> list[list[str]]:
+def term_scores(texts: list[list[str]]) -> list[dict[str, float]]:
     """c-TF-IDF: a term's frequency in the field against its frequency in all fields."""
     counts = [Counter(t for t in doc if len(t) > 2 and not t.isdigit()) for doc in texts]
     totals = np.array([sum(c.values()) for c in counts], dtype=np.float64)
@@ -121,13 +125,67 @@ def labels_of(texts: list[list[str]]) -> list[list[str]]:
     # With several fields, a word found in most of them ("project", "research") labels none.
     common = {t for t, n in spread.items() if len(counts) >= 4 and n > len(counts) / 2}
     average = float(totals.mean()) if len(totals) else 0.0
-    out = []
-    for c, total in zip(counts, totals, strict=True):
-        scored = [
-            (n / total * np.log(1 + average / overall[t]), t)
+    return [
+        {
+            t: n / total * float(np.log(1 + average / overall[t]))
             for t, n in c.items()
             if t not in common
-        ]
-        scored.sort(key=lambda st: (-st[0], st[1]))
-        out.append([t for _, t in scored[:LABEL_TERMS]])
+        }
+        for c, total in zip(counts, totals, strict=True)
+    ]
+
+
+def labels_of(texts: list[list[str]]) -> list[list[str]]:
+    """Each field's LABEL_TERMS most characteristic terms, best first."""
+    out = []
+    for scores in term_scores(texts):
+        ranked = sorted(scores.items(), key=lambda ts: (-ts[1], ts[0]))
+        out.append([t for t, _ in ranked[:LABEL_TERMS]])
     return out
+
+
+def _stem(term: str) -> str:
+    return term[:5]  # "career"/"careers", "talent"/"talents" are one word for naming
+
+
+def name_of(phrases: dict[str, int], tokens: dict[str, list[str]], scores: dict[str, float]) -> str:
+    """A field's name: its best keyphrase (profiles using it x how characteristic its words
+    are), and a second one on other words when it scores at least half as well.
+
+    Args:
+        phrases: candidate phrase -> number of the field's profiles using it.
+        tokens: candidate phrase -> its terms (as `term_scores` counts them).
+        scores: the field's term scores.
+    """
+    ranked = []
+    for phrase, used in phrases.items():
+        words = [t for t in tokens.get(phrase, []) if t in scores]
+        if not words:
+            continue
+        ranked.append((used * sum(scores[t] for t in words) / np.sqrt(len(words)), phrase))
+    ranked.sort(key=lambda sp: (-sp[0], len(sp[1]), sp[1]))
+    chosen: list[str] = []
+    stems: set[str] = set()
+    for score, phrase in ranked:
+        mine = {_stem(t) for t in tokens[phrase]}
+        if chosen and (mine & stems or score < ranked[0][0] / 2 or " and " in chosen[0]):
+            continue
+        chosen.append(phrase)
+        stems |= mine
+        if len(chosen) == 2:
+            break
+    if not chosen:  # no keyphrases: the best terms, one per word family
+        for term, _ in sorted(scores.items(), key=lambda ts: (-ts[1], ts[0])):
+            if _stem(term) not in stems:
+                chosen.append(term)
+                stems.add(_stem(term))
+            if len(chosen) == 2:
+                break
+    if not chosen:
+        return "Unnamed field"
+
+    def lower(phrase: str) -> str:  # "Cancer prevention" -> "cancer prevention", not "HVDC"
+        return phrase[:1].lower() + phrase[1:] if phrase[1:2].islower() else phrase
+
+    name = " and ".join([chosen[0], *map(lower, chosen[1:])])
+    return name[:1].upper() + name[1:]

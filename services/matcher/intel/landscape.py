@@ -26,7 +26,9 @@ from services.matcher.intel.fields import (
     assign,
     fit,
     labels_of,
+    name_of,
     normalise,
+    term_scores,
 )
 from services.matcher.text import FIELD_CODES, Passage, tokenize
 
@@ -35,6 +37,7 @@ __all__ = ["Landscape", "build_landscape", "drift", "versions_of"]
 log = logging.getLogger("crosslink.matcher.fields")
 
 LABEL_PASSAGES = 300  # the passages closest to a centroid are the ones that label it
+PHRASE_WORDS = 4  # a keyword or offer of at most this many words can name a field
 OFFER_PROBES = 6
 
 
@@ -44,6 +47,7 @@ class Landscape:
 
     model: FieldModel
     labels: list[list[str]]
+    names: list[str]
     profiles: list[ProfilePublic]
     weights: np.ndarray  # (n, k): share of the profile's competence passages in each field
     primary: np.ndarray  # (n,): its main field, -1 without competence passages
@@ -76,7 +80,7 @@ class Landscape:
         return self.model.ids[i]
 
     def label(self, i: int) -> str:
-        return ", ".join(self.labels[i])
+        return self.names[i]
 
     def index_of(self, field_id: str) -> int | None:
         ids = self.model.ids
@@ -131,6 +135,49 @@ def _offer_index(vectors: np.ndarray, centroids: np.ndarray) -> faiss.Index | No
     return index
 
 
+def _phrases(raw: _Raw, passages: np.ndarray) -> dict[str, set[int]]:
+    """Keywords and short offers of these passages -> the profile rows using them."""
+    used: dict[str, set[int]] = {}
+    for i in passages:
+        passage = raw.passages[int(i)]
+        if passage.field == "keywords":
+            candidates = passage.text.split(", ")
+        elif passage.field == "offer" and not _shouting(passage.text):
+            candidates = [passage.text]  # a short offer ("laser welding"), not a project title
+        else:
+            continue
+        for phrase in candidates:
+            phrase = " ".join(phrase.split()).strip(" .;")
+            if phrase and len(phrase.split()) <= PHRASE_WORDS and len(phrase) <= 60:
+                used.setdefault(phrase, set()).add(int(raw.rows[int(i)]))
+    return used
+
+
+def _shouting(text: str) -> bool:
+    """Project titles spelling out acronyms ("POwer StoragE", "bioMEthane") make poor names."""
+    letters = [c for c in text if c.isalpha()]
+    camel = any(a.islower() and b.isupper() for a, b in zip(text, text[1:], strict=False))
+    return camel or sum(c.isupper() for c in letters) > len(letters) / 3
+
+
+def _names(phrases: list[dict[str, set[int]]], scores: list[dict[str, float]]) -> list[str]:
+    """Each field's name from its phrases; one spelling per phrase (the most used)."""
+    wording = [p for field in phrases for p in field]
+    tokens = dict(zip(wording, tokenize(wording), strict=True)) if wording else {}
+    names = []
+    for used, field_scores in zip(phrases, scores, strict=True):
+        spelling: dict[str, tuple[int, str]] = {}  # lower-cased -> (most rows, its spelling)
+        rows: dict[str, set[int]] = {}
+        for phrase, users in used.items():
+            key = phrase.casefold()
+            rows.setdefault(key, set()).update(users)
+            if key not in spelling or len(users) > spelling[key][0]:
+                spelling[key] = (len(users), phrase)
+        counts = {spelling[key][1]: len(users) for key, users in rows.items()}
+        names.append(name_of(counts, tokens, field_scores))
+    return names
+
+
 def build_landscape(
     profiles: ProfileIndex, previous: FieldModel | None, *, refit: bool
 ) -> Landscape:
@@ -149,6 +196,7 @@ def build_landscape(
     weights = np.zeros((n, k), dtype=np.float32)
     primary = np.full(n, -1, dtype=np.int64)
     labels: list[list[str]] = []
+    names: list[str] = []
     field_passages = np.zeros(k, dtype=np.int64)
     if k and len(comp_vectors):
         best, sims = assign(comp_vectors, model.centroids)
@@ -159,11 +207,15 @@ def build_landscape(
         field_passages = np.bincount(best, minlength=k)
         passage_numbers = np.flatnonzero(competent)
         texts = []
+        phrases: list[dict[str, set[int]]] = []
         for f in range(k):
             mine = np.flatnonzero(best == f)
             closest = mine[np.argsort(-sims[mine], kind="stable")[:LABEL_PASSAGES]]
             texts.append(" ".join(raw.passages[passage_numbers[i]].text for i in closest))
-        labels = labels_of(tokenize(texts))
+            phrases.append(_phrases(raw, passage_numbers[closest]))
+        tokens = tokenize(texts)
+        labels = labels_of(tokens)
+        names = _names(phrases, term_scores(tokens))
     sums = np.zeros((n, dim), dtype=np.float32)
     np.add.at(sums, comp_rows, comp_vectors)
     need_rows = np.flatnonzero(raw.codes == FIELD_CODES["need"])
@@ -172,6 +224,7 @@ def build_landscape(
     landscape = Landscape(
         model=model,
         labels=labels,
+        names=names,
         profiles=raw.profiles,
         weights=weights,
         primary=primary,

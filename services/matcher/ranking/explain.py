@@ -18,6 +18,18 @@ __all__ = ["Evidence", "explain", "reasons", "results", "shared_sectors", "share
 
 MAX_TERMS = 8
 SNIPPET = 120
+# Words BM25 keeps (they are not English stop words) that say nothing about why two
+# organisations fit: the verbs and fillers of any project text ("to serve our customers", "the
+# challenges we face"). Shown as a shared term they read as noise, so explanations leave them out
+# (ranking still counts them).
+EXPLAINS_NOTHING = frozenset(
+    """able aim aimed aims allow allows also approach based bring brings challenge challenges
+    different enable enables ensure ensures face faced faces facing get gets give gives help
+    helped helping helps include includes including like look looking looks make makes making
+    many need needed needs new offer offered offering offers order provide provided provides
+    providing serve served serves serving take takes use used uses using various want wants way
+    ways well within work working works year years""".split()
+)
 CLOSE = 0.35  # cosine above which a passage is called close to the query
 MAINLY = 0.5  # share of the score above which a result is said to be ranked up by the priors
 
@@ -28,10 +40,12 @@ def shared_terms(
     idf: Callable[[str], float],
     common: Collection[str] | None = None,
 ) -> list[str]:
-    """Words in both texts (stop words removed), rarest first; `common` when already known."""
+    """Words in both texts (stop words and EXPLAINS_NOTHING removed), rarest first; `common`
+    when already known."""
     if common is None:
         common = set(query_tokens) & set(tokenize([profile_text(candidate)])[0])
-    return sorted(common, key=lambda t: (-idf(t), t))[:MAX_TERMS]
+    telling = [t for t in common if t not in EXPLAINS_NOTHING]
+    return sorted(telling, key=lambda t: (-idf(t), t))[:MAX_TERMS]
 
 
 def shared_sectors(candidate: ProfilePublic, wanted: Sequence[str]) -> list[str]:
