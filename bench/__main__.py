@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="Print only")
     parser.add_argument(
         "--sections",
-        default="indexing,quality,http,intel,scale",
+        default="indexing,quality,http,intel,scale,webhooks",
         help="intel: the cluster intelligence on the HTTP stack (runs with http)",
     )
     parser.add_argument(
@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         rows += quality.section(args, model, settings)
     if "scale" in sections:
         rows += scale.section(args, cache)
+    if "webhooks" in sections:
+        from bench import webhooks
+
+        rows += webhooks.section(smoke=args.smoke)
     command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
     header = "\n".join(
         [
