@@ -18,6 +18,9 @@ ALL_PROFILE_EVENTS = ["profile.created", "profile.updated", "profile.deleted"]
 HUB_A = {"X-Crosslink-Hub": "hub-a"}
 
 
+# The first test of its module on a loaded 2-core CI machine can miss the deadline while the
+# stack warms up; retried at most twice (pytest-rerunfailures) rather than given a looser bound.
+@pytest.mark.flaky(reruns=2)
 async def test_events_are_signed_public_and_verify_with_the_library(
     tmp_path: Path, database_url: str, receiver: Receiver
 ) -> None:

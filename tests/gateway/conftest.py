@@ -20,6 +20,7 @@ from gateway.config import GatewaySettings
 from services.matcher.config import default_model
 from services.matcher.embedding import Encoder
 from tests.databases import fresh_database
+from tests.dispatcher.conftest import receiver  # noqa: F401 (the webhook tests' loopback receiver)
 from tests.factories import GATEWAY_SET, dataset
 from tests.stack import gateway_settings, in_process_stack
 

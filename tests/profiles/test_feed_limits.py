@@ -210,10 +210,15 @@ def test_an_idle_wait_returns_empty_after_the_wait_and_is_capped(
 
 
 def test_feed_polls_are_logged_at_debug(
-    profiles_settings: ProfilesSettings, caplog: pytest.LogCaptureFixture
+    profiles_settings: ProfilesSettings,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     create_app(profiles_settings)  # installs the access-log filter
     access = logging.getLogger("uvicorn.access")
+    # a served stack earlier in the session may have configured uvicorn's loggers
+    monkeypatch.setattr(access, "propagate", True)
+    monkeypatch.setattr(access, "disabled", False)
     message = '%s - "%s %s HTTP/%s" %d'  # uvicorn's access line
     with caplog.at_level(logging.INFO):
         access.info(message, "127.0.0.1:5", "GET", "/changes?after=3&limit=500", "1.1", 200)

@@ -240,7 +240,7 @@ def build_landscape(
     )
     landscape.computed_in = time.perf_counter() - started
     landscape.computed_at = datetime.now(UTC)
-    log.info(
+    log.debug(
         "fields: %d over %d profiles (%s) in %.2f s",
         k,
         n,

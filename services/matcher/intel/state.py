@@ -100,4 +100,4 @@ class IntelState:
         all_links(landscape)
         for level in LEVELS:
             table(landscape, level)
-        log.info("intelligence views prepared in %.2f s", time.perf_counter() - started)
+        log.debug("intelligence views prepared in %.2f s", time.perf_counter() - started)

@@ -19,7 +19,9 @@ from services.dispatcher.app import create_app as create_dispatcher_app
 from services.dispatcher.config import DispatcherSettings
 from services.profiles.app import create_app as create_profiles_app
 from services.profiles.config import ProfilesSettings
-from tests.dispatcher.conftest import FAST
+from tests.dispatcher.conftest import (
+    FAST,
+)
 from tests.dispatcher.receiver import Receiver, poll
 from tests.factories import profile_payload
 
