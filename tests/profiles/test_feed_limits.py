@@ -219,6 +219,8 @@ def test_feed_polls_are_logged_at_debug(
     # a served stack earlier in the session may have configured uvicorn's loggers
     monkeypatch.setattr(access, "propagate", True)
     monkeypatch.setattr(access, "disabled", False)
+    level = access.level
+    access.setLevel(logging.NOTSET)  # uvicorn's log_level="warning" leaves it at WARNING
     message = '%s - "%s %s HTTP/%s" %d'  # uvicorn's access line
     with caplog.at_level(logging.INFO):
         access.info(message, "127.0.0.1:5", "GET", "/changes?after=3&limit=500", "1.1", 200)
@@ -228,3 +230,4 @@ def test_feed_polls_are_logged_at_debug(
     with caplog.at_level(logging.DEBUG):
         access.info(message, "127.0.0.1:5", "GET", "/changes?after=3", "1.1", 200)
     assert [r.levelname for r in caplog.records] == ["DEBUG"]
+    access.setLevel(level)
