@@ -1,6 +1,10 @@
 """Following the profiles change feed: each change becomes events and pending deliveries in the
 same transaction as the cursor advance, so a crash at any point loses nothing and repeats
-nothing (a page is either applied with its cursor, or not at all)."""
+nothing (a page is either applied with its cursor, or not at all).
+
+The feed keeps only each profile's latest entry (erasure: a past version is never served), so
+changes to one profile that follow each other faster than the feed is read arrive as one event
+with the latest data; the first event a subscriber gets of a profile is always its create."""
 
 from __future__ import annotations
 
@@ -60,15 +64,28 @@ def _owner_of(session: Session, change: Change) -> str | None:
     return owner
 
 
+def _event_type(change: Change, known: bool) -> EventType | None:
+    """The event a change means to a subscriber. The feed keeps only each profile's latest
+    entry, so a change superseded before the dispatcher read it is gone: an update of a profile
+    never seen means its create was superseded (receivers learn of it as created, with its
+    current data), and a tombstone of a profile never seen means it came and went unseen."""
+    if not known:
+        return None if change.op is ChangeOp.delete else EventType.profile_created
+    return EVENT_OF[change.op]
+
+
 def _apply_one(session: Session, change: Change, subs: list[Subscription], alerts: bool) -> None:
+    known = session.get(ProfileOwner, change.profile_id) is not None
     owner = _owner_of(session, change)
-    event_type = EVENT_OF[change.op]
+    event_type = _event_type(change, known)
     targets = [
         sub.id or 0
         for sub in subs
-        if event_type.value in sub.events and (sub.scope == "all" or sub.hub == owner)
+        if event_type is not None
+        and event_type.value in sub.events
+        and (sub.scope == "all" or sub.hub == owner)
     ]
-    if targets:
+    if targets and event_type is not None:
         public = (
             None if change.profile is None else change.profile.model_copy(update={"contact": None})
         )
