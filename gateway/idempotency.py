@@ -26,7 +26,13 @@ from sqlmodel import Column, Field, Session, SQLModel, col, delete
 from crosslink.errors import Conflict, CrosslinkError, InvalidInput, error_response
 from gateway.access import Caller
 
-__all__ = ["IdempotencyKeyHeader", "caller_scope", "create_idempotency_table", "run_once"]
+__all__ = [
+    "IdempotencyKeyHeader",
+    "caller_scope",
+    "create_idempotency_table",
+    "run_once",
+    "upstream_key",
+]
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -58,6 +64,16 @@ def caller_scope(caller: Caller, request: Request) -> str:
     if caller.key_id is not None:
         return f"key:{caller.key_id}"
     return f"addr:{request.client.host if request.client else 'unknown'}"
+
+
+def upstream_key(caller: Caller, request: Request, key: str | None) -> str | None:
+    """The key sent on to the service that commits the write (a hash of the caller and its
+    Idempotency-Key), so a retry after a lost answer repeats nothing even where this store kept
+    no answer (the upstream failed or timed out after its commit)."""
+    if key is None or not key.strip():
+        return None
+    scoped = f"{caller_scope(caller, request)}\n{key.strip()}"
+    return hashlib.sha256(scoped.encode()).hexdigest()
 
 
 def _claim(

@@ -22,6 +22,10 @@ from models.common import (
     ShortText,
 )
 
+# Internal header of a create (gateway -> profiles service): a hash of the caller and its
+# Idempotency-Key, so a create whose answer was lost is never made twice.
+REQUEST_KEY_HEADER = "X-Crosslink-Request-Key"
+
 
 class Kind(StrEnum):
     sme = "sme"

@@ -13,6 +13,7 @@ from gateway.access import Caller, Scope
 from gateway.deps import Services
 from gateway.upstream import UpstreamRejected, expect
 from models.profiles import (
+    REQUEST_KEY_HEADER,
     ImportResult,
     ProfileCreate,
     ProfilePublic,
@@ -60,11 +61,16 @@ async def _create(
 
 
 async def create_profile(
-    *, services: Services, caller: Caller, profile_in: ProfileCreate
+    *,
+    services: Services,
+    caller: Caller,
+    profile_in: ProfileCreate,
+    request_key: str | None = None,
 ) -> ProfilePublic:
     json = profile_in.model_dump(mode="json", exclude_unset=True)
     params = {"include_contact": "true"}
-    body = await _create(services, caller, "/profiles", {}, params=params, json=json)
+    headers = {REQUEST_KEY_HEADER: request_key} if request_key else {}
+    body = await _create(services, caller, "/profiles", headers, params=params, json=json)
     return visible(expect(ProfilePublic, body, "profiles"), caller)
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from gateway.deps import CallerDep, ProfileIdPath, ServicesDep
 from gateway.gate import KEY_REQUIRED, GatedRoute
-from gateway.idempotency import IdempotencyKeyHeader, run_once
+from gateway.idempotency import IdempotencyKeyHeader, run_once, upstream_key
 from gateway.openapi import COMMON, errors
 from gateway.profiles.service import (
     bulk_import,
@@ -69,7 +69,12 @@ async def post_profile(
         key=idempotency_key,
         ttl=services.settings.idempotency_ttl,
         status_code=status.HTTP_201_CREATED,
-        run=lambda: create_profile(services=services, caller=caller, profile_in=profile_in),
+        run=lambda: create_profile(
+            services=services,
+            caller=caller,
+            profile_in=profile_in,
+            request_key=upstream_key(caller, request, idempotency_key),
+        ),
     )
 
 

@@ -47,6 +47,10 @@ class ProfilesSettings(CrosslinkSettings):
         "changes written by other processes (writes of this process wake it at once)",
     )
 
+    idempotency_ttl: float = Field(
+        default=24 * 3600, gt=0, description="Seconds an Idempotency-Key's answer is kept"
+    )
+
     feedback_daily_cap: int = Field(
         default=50,
         ge=0,

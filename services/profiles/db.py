@@ -55,7 +55,10 @@ def create_tables(engine: Engine) -> None:
     """Create the tables, and upgrade those an earlier version made (services.profiles.migrate)."""
     from services.profiles.migrate import upgrade  # it uses this module's write lock
 
-    tables = [SQLModel.metadata.tables[name] for name in ("profile", "profile_change", "feedback")]
+    tables = [
+        SQLModel.metadata.tables[name]
+        for name in ("profile", "profile_change", "feedback", "create_request")
+    ]
     SQLModel.metadata.create_all(engine, tables=tables)
     upgrade(engine)
 

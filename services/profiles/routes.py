@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from crosslink.errors import InvalidInput
 from models.common import CountryCode, Health, RegionPrefix, SectorCode
 from models.profiles import (
+    REQUEST_KEY_HEADER,
     ChangesPublic,
     ImportResult,
     Kind,
@@ -41,11 +42,28 @@ def _etag(response: Response, version: int) -> None:
 def create_profile(
     profile_in: ProfileCreate,
     session: SessionDep,
+    settings: SettingsDep,
     owner: OwnerDep,
     response: Response,
     include_contact: bool = False,
+    request_key: Annotated[
+        str | None,
+        Header(
+            alias=REQUEST_KEY_HEADER,
+            min_length=16,
+            max_length=64,
+            description="The gateway's hash of the caller and its Idempotency-Key: a repeat "
+            "returns the profile the first create made",
+        ),
+    ] = None,
 ) -> ProfilePublic:
-    profile = service.create_profile(session=session, profile_in=profile_in, owner=owner)
+    profile = service.create_profile(
+        session=session,
+        profile_in=profile_in,
+        owner=owner,
+        request_key=request_key,
+        request_key_ttl=settings.idempotency_ttl,
+    )
     _etag(response, profile.version)
     response.headers["Location"] = f"/profiles/{profile.id}"
     return service.to_public(profile, include_contact=include_contact)

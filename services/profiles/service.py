@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from crosslink.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from models.profiles import ChangeOp, ProfileCreate, ProfilePublic, ProfilesPublic, ProfileUpdate
+from services.profiles import create_keys
 from services.profiles.db import begin_write
 from services.profiles.feed import record_change
 from services.profiles.tables import Profile, utcnow
@@ -155,13 +156,27 @@ def _check_version(profile: Profile, expected: int | None) -> None:
 
 
 def create_profile(
-    *, session: Session, profile_in: ProfileCreate, owner: str | None = None
+    *,
+    session: Session,
+    profile_in: ProfileCreate,
+    owner: str | None = None,
+    request_key: str | None = None,
+    request_key_ttl: float = 0.0,
 ) -> Profile:
+    """Add a profile. With a `request_key`, a repeat of a create that was committed returns
+    the profile it made (create_keys)."""
     fields = stored_fields(profile_in)
     where = find_nul(fields)
     if where:
         raise InvalidInput(nul_message(where))
     begin_write(session)
+    if request_key is not None:
+        made = create_keys.replay(
+            session=session, key=request_key, owner=owner, ttl=request_key_ttl
+        )
+        if made is not None:
+            session.rollback()
+            return made
     if profile_in.external_id and find_by_external_id(
         session=session, external_id=profile_in.external_id
     ):
@@ -171,6 +186,10 @@ def create_profile(
             "update that profile or use POST /profiles/bulk to upsert"
         )
     profile = insert_profile(session=session, fields=fields, owner=owner)
+    if request_key is not None:
+        create_keys.remember(
+            session=session, key=request_key, profile_id=profile.id or 0, ttl=request_key_ttl
+        )
     session.commit()
     session.refresh(profile)
     return profile
@@ -233,6 +252,7 @@ def delete_profile(
         check_owner(profile, owner)
         _check_version(profile, if_match)
         session.delete(profile)
+        create_keys.forget_profile(session=session, profile_id=profile_id)
         record_change(session=session, op=ChangeOp.delete, profile_id=profile_id, snapshot=None)
     except Exception:
         session.rollback()

@@ -61,6 +61,20 @@ class ProfileChange(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class CreateRequest(SQLModel, table=True):
+    """A create's request key (a hash the gateway derives from the caller and its
+    `Idempotency-Key`) and the profile it made: a retry whose first answer was lost gets that
+    profile back instead of a duplicate. No personal data; dropped with the profile."""
+
+    __tablename__ = "create_request"
+
+    key: str = Field(primary_key=True, max_length=64)
+    profile_id: int = Field(index=True)
+    created_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
+
+
 class Feedback(SQLModel, table=True):
     """One caller's mark on a suggested partner (models.feedback); erased with either profile."""
 

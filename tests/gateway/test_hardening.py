@@ -114,6 +114,55 @@ async def test_a_lost_create_retried_with_its_key_yields_one_profile(
     assert theirs.json()["id"] != first.json()["id"]
 
 
+class LosesTheFirstCreateAnswer(httpx.AsyncBaseTransport):
+    """The real profiles service behind a network that drops the answer of the first create,
+    after the service committed it (as when the gateway times out on a slow commit)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.dropped = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path == "/profiles" and not self.dropped:
+            self.dropped += 1
+            await response.aread()
+            raise httpx.ReadTimeout("answer lost after the commit", request=request)
+        return response
+
+
+async def test_a_create_without_external_id_whose_answer_was_lost_is_made_once(
+    stack: Stack, created: list[tuple[int, str]]
+) -> None:
+    key = str(uuid.uuid4())
+    payload = profile_payload(name=f"Lost Answer SRL {key[:8]}")
+    payload.pop("external_id", None)
+    headers = {**stack.auth("hub_a"), "Idempotency-Key": key}
+    lossy = LosesTheFirstCreateAnswer(stack.profiles)
+    gateway = create_app(
+        stack.settings(), profiles_transport=lossy, matcher_transports=[stack.matcher]
+    )
+    async with gateway.router.lifespan_context(gateway):
+        transport = httpx.ASGITransport(app=gateway)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw3") as client:
+            first = await client.post("/v1/profiles", json=payload, headers=headers)
+            assert lossy.dropped == 1
+            assert first.status_code == 504, first.text  # the client got no answer
+            again = await client.post("/v1/profiles", json=payload, headers=headers)
+    assert again.status_code == 201, again.text
+    created.append((again.json()["id"], "hub_a"))
+    listed = await stack.client.get("/v1/profiles", params={"q": payload["name"]})
+    assert [p["id"] for p in listed.json()["data"]] == [again.json()["id"]]
+
+    # Another hub's create with the same key is its own request, not a replay of hub-a's.
+    theirs = await stack.client.post(
+        "/v1/profiles", json=payload, headers={**stack.auth("hub_b"), "Idempotency-Key": key}
+    )
+    assert theirs.status_code == 201, theirs.text
+    created.append((theirs.json()["id"], "hub_b"))
+    assert theirs.json()["id"] != again.json()["id"]
+
+
 async def test_idempotency_keys_survive_a_gateway_restart(
     stack: Stack, created: list[tuple[int, str]]
 ) -> None:
