@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -21,6 +22,10 @@ from services.dispatcher.routes import router
 from services.dispatcher.urls import AllowList
 
 __all__ = ["create_app"]
+
+log = logging.getLogger("crosslink.dispatcher")
+
+SHUTDOWN_GRACE = 10.0  # seconds the background tasks get to stop
 
 
 def create_app(
@@ -93,10 +98,12 @@ def create_app(
         finally:
             for task in tasks:
                 task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await deliverer.aclose()
+            # Bounded: a task stuck past its cancellation must not hold the shutdown forever
+            # (what it had not committed is redone from the feed and the queue after a start).
+            _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+            await deliverer.aclose(timeout=SHUTDOWN_GRACE)
+            if stuck:
+                log.warning("shutdown left %s running", ", ".join(t.get_name() for t in stuck))
             for client in (profiles, receivers, *matchers):
                 await client.aclose()
             engine.dispose()

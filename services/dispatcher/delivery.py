@@ -229,11 +229,12 @@ class Deliverer:
             except TimeoutError:
                 pass
 
-    async def aclose(self) -> None:
-        for task in list(self.workers.values()):
+    async def aclose(self, *, timeout: float) -> None:
+        """Cancel the workers and wait at most `timeout` seconds for them to stop."""
+        workers = list(self.workers.values())
+        for task in workers:
             task.cancel()
-        for task in list(self.workers.values()):
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        if workers:
+            _, stuck = await asyncio.wait(workers, timeout=timeout)
+            if stuck:
+                log.warning("%d webhook workers did not stop in %g s", len(stuck), timeout)
