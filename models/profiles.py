@@ -7,7 +7,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StrictInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from models import reference
 from models.common import (
@@ -87,13 +97,15 @@ class ProfileUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # name, kind, country and description may be left out but not cleared: null is refused
+    # (422), and the schema says so (no null alternative in the document).
     external_id: ExternalId | None = None
-    name: Name | None = None
-    kind: Kind | None = None
-    country: CountryCode | None = None
+    name: Name | SkipJsonSchema[None] = None
+    kind: Kind | SkipJsonSchema[None] = None
+    country: CountryCode | SkipJsonSchema[None] = None
     region: RegionCode | None = None
     city: str | None = Field(default=None, max_length=200)
-    description: Description | None = None
+    description: Description | SkipJsonSchema[None] = None
     offers: list[ShortText] | None = Field(default=None, max_length=50)
     needs: list[ShortText] | None = Field(default=None, max_length=50)
     keywords: list[Keyword] | None = Field(default=None, max_length=100)
@@ -105,6 +117,13 @@ class ProfileUpdate(BaseModel):
     version: StrictInt | None = Field(
         default=None, description="Optimistic concurrency, like If-Match"
     )
+
+    @field_validator("name", "kind", "country", "description")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null; send a value or leave the field out")
+        return value
 
     @model_validator(mode="after")
     def _region_in_country(self) -> ProfileUpdate:

@@ -3,9 +3,9 @@ and engineer B's `import-cordis`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -110,11 +110,17 @@ def _foreign(
     )
 
 
-def _upsert_together(parsed: Parsed, *, session: Session, owner: str | None) -> list[ImportItem]:
-    """The fast path: one flush for the batch's profiles, one for their feed entries."""
-    existing = _existing(session, parsed)
-    items: list[ImportItem] = []
-    pending: list[tuple[int, ChangeOp, Profile, str | None]] = []
+class _Record(NamedTuple):
+    line: int
+    external_id: str | None
+    current: Profile | None  # the profile with this external_id, if there is one
+    fields: dict[str, Any]
+
+
+def _records(
+    parsed: Parsed, existing: dict[str | None, Profile], owner: str | None, items: list[ImportItem]
+) -> Iterator[_Record]:
+    """The batch's records this owner may write; the others are rejected into `items`."""
     for line, profile_in in parsed:
         external_id = profile_in.external_id
         current = existing.get(external_id) if external_id else None
@@ -122,7 +128,15 @@ def _upsert_together(parsed: Parsed, *, session: Session, owner: str | None) -> 
         if refusal:
             items.append(refusal)
             continue
-        fields = stored_fields(profile_in)
+        yield _Record(line, external_id, current, stored_fields(profile_in))
+
+
+def _upsert_together(parsed: Parsed, *, session: Session, owner: str | None) -> list[ImportItem]:
+    """The fast path: one flush for the batch's profiles, one for their feed entries."""
+    existing = _existing(session, parsed)
+    items: list[ImportItem] = []
+    pending: list[tuple[int, ChangeOp, Profile, str | None]] = []
+    for line, external_id, current, fields in _records(parsed, existing, owner, items):
         if current is None:
             profile = new_profile(fields=fields, owner=owner)
             session.add(profile)
@@ -147,14 +161,7 @@ def _upsert_each(parsed: Parsed, *, session: Session, owner: str | None) -> list
     """The careful path: a savepoint per item, so a record the database refuses leaves nothing."""
     existing = _existing(session, parsed)
     items: list[ImportItem] = []
-    for line, profile_in in parsed:
-        external_id = profile_in.external_id
-        current = existing.get(external_id) if external_id else None
-        refusal = _foreign(line, current, owner, external_id)
-        if refusal:
-            items.append(refusal)
-            continue
-        fields = stored_fields(profile_in)
+    for line, external_id, current, fields in _records(parsed, existing, owner, items):
         savepoint = session.begin_nested()
         try:
             if current is None:

@@ -300,6 +300,11 @@ async def test_openapi_tells_the_truth(stack: Stack) -> None:
     assert "404" in paths["/v1/profiles/{profile_id}"]["get"]["responses"]
     cursor = next(p for p in paths["/v1/profiles"]["get"]["parameters"] if p["name"] == "cursor")
     assert cursor["schema"]["anyOf"][0]["maxLength"] == 100
+    # A PATCH may leave the required fields out but not clear them: the schema allows no null.
+    update = document["components"]["schemas"]["ProfileUpdate"]["properties"]
+    for name in ("name", "kind", "country", "description"):
+        assert "anyOf" not in update[name] and update[name].get("type") != "null", name
+    assert {"type": "null"} in update["region"]["anyOf"]  # optional fields may be cleared
 
     not_allowed = await stack.client.put("/v1/profiles/1")
     assert not_allowed.status_code == 405
