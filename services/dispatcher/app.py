@@ -84,6 +84,8 @@ def create_app(
             page_size=settings.feed_page_size,
             poll_interval=settings.poll_interval,
             on_applied=applied,
+            wait=settings.feed_wait,
+            timeout=settings.upstream_timeout,
         )
         app.state.engine = engine
         app.state.allow = allow

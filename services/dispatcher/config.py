@@ -39,6 +39,13 @@ class DispatcherSettings(BaseSettings):
         description="Hosts or CIDRs webhook URLs may use although private, e.g. '127.0.0.1/32'",
     )
     poll_interval: float = Field(default=0.1, gt=0)
+    feed_wait: float = Field(
+        default=25.0,
+        ge=0,
+        le=300,
+        description="Seconds a caught-up call to the change feed is held (long polling); "
+        "0 polls every poll_interval",
+    )
     feed_page_size: int = Field(default=500, ge=1, le=1000)
     delivery_timeout: float = Field(default=5.0, gt=0, description="Seconds")
     delivery_concurrency: int = Field(default=16, ge=1, le=1000)

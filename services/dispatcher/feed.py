@@ -126,7 +126,11 @@ def apply_changes(*, engine: Engine, page: ChangesPublic) -> tuple[int, bool]:
 
 
 class FeedFollower:
-    """Polls `GET /changes?after=CURSOR`; upstream errors are retried with back-off, forever."""
+    """Follows `GET /changes?after=CURSOR`; upstream errors are retried with back-off, forever.
+
+    Caught up, each call is held by the profiles service up to `wait` seconds and answered as
+    soon as a change exists (long polling): an idle dispatcher makes one call per `wait`, and a
+    write still becomes events at once."""
 
     def __init__(
         self,
@@ -136,12 +140,18 @@ class FeedFollower:
         page_size: int,
         poll_interval: float,
         on_applied: Callable[[bool], None],
+        wait: float = 0.0,
+        timeout: float = 10.0,
     ) -> None:
         self.engine = engine
         self.client = client
         self.page_size = page_size
         self.poll_interval = poll_interval
         self.on_applied = on_applied
+        self.wait = wait
+        # A held call must not time out before the service answers it: read timeout > wait.
+        self.timeout = httpx.Timeout(timeout, read=timeout + wait)
+        self._caught_up = False
         self.seq = 0
         self.feed_last_seq: int | None = None
         self.last_error: str | None = None
@@ -160,9 +170,10 @@ class FeedFollower:
             before_sleep=self._failed,
         ):
             with attempt:
-                response = await self.client.get(
-                    "/changes", params={"after": self.seq, "limit": self.page_size}
-                )
+                params: dict[str, float] = {"after": self.seq, "limit": self.page_size}
+                if self._caught_up and self.wait > 0:
+                    params["wait"] = self.wait
+                response = await self.client.get("/changes", params=params, timeout=self.timeout)
                 response.raise_for_status()
                 page = ChangesPublic.model_validate_json(response.content)
         self.last_error = None
@@ -170,7 +181,9 @@ class FeedFollower:
         if page.changes or page.last_seq > self.seq:
             self.seq, alerts = await run_in_threadpool(apply_changes, engine=self.engine, page=page)
             self.on_applied(alerts)
-        return len(page.changes) >= self.page_size
+        more = len(page.changes) >= self.page_size
+        self._caught_up = not more
+        return more
 
     def _cursor(self) -> int:
         with Session(self.engine) as session:

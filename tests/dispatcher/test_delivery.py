@@ -3,9 +3,11 @@ order, outages, the retry window, slow receivers, private addresses, hubs kept a
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -102,6 +104,32 @@ async def test_changes_faster_than_the_feed_is_read_arrive_as_one_event_with_the
                 ("profile.created", later["id"]),
             ]
             assert events[0]["data"]["profile"]["city"] == "Chemnitz"
+
+
+async def test_an_idle_dispatcher_holds_one_call_to_the_feed_and_a_write_still_arrives_at_once(
+    tmp_path: Path, database_url: str, receiver: Receiver
+) -> None:
+    profiles_app = create_profiles_app(
+        ProfilesSettings(database_url=database_url, data_dir=tmp_path, demo_data=False)
+    )
+    feed_calls: list[bytes] = []
+
+    async def counted(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/changes":
+            feed_calls.append(scope["query_string"])
+        await profiles_app(scope, receive, send)
+
+    async with profiles_app.router.lifespan_context(profiles_app):
+        async with running(tmp_path, database_url, profiles_app=counted, feed_wait=25) as stack:
+            await stack.subscribe("hub-a", receiver.url)
+            await poll(lambda: feed_calls, deadline=5, what="the first call to the feed")
+            await anyio.sleep(1.5)  # idle: the poll interval is 0.02 s, so polling would be ~75
+            assert len(feed_calls) <= 3, feed_calls
+            assert b"wait=25" in feed_calls[-1]
+            written = time.monotonic()
+            await stack.write("hub-a", profile_payload())
+            await poll(lambda: receiver.events(), deadline=5, what="the delivery")
+            assert receiver.events()[0].at - written < 2.0
 
 
 async def test_receiver_down_for_a_while_then_everything_arrives_in_order(
