@@ -17,12 +17,14 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import lightgbm
 import numpy as np
 
 from services.matcher.ranking.features import FEATURE_NAMES
+
+if TYPE_CHECKING:  # imported when a model is loaded: LightGBM pulls in scikit-learn and SciPy
+    import lightgbm  # (~1.6 s of a matcher's start when there is no model to load)
 
 __all__ = [
     "MANIFEST",
@@ -92,6 +94,8 @@ def _check(location: Path, encoder: str) -> tuple[LearnedRanker | None, str]:
             f"the ranker model at {location} was trained with encoder {trained_with!r}; "
             f"this matcher runs {encoder_label(encoder)!r}"
         )
+    import lightgbm
+
     try:
         booster = lightgbm.Booster(model_file=str(model))
     except lightgbm.basic.LightGBMError as exc:
