@@ -14,9 +14,10 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import httpx
-from sqlalchemy import Engine, func
+from sqlalchemy import CursorResult, Engine, func, update
 from sqlmodel import Session, col, select
 from standardwebhooks import Webhook
 from starlette.concurrency import run_in_threadpool
@@ -123,6 +124,9 @@ class Deliverer:
         error: str | None,
         began: datetime,
     ) -> None:
+        """Store the attempt and the delivery's next state. The state is written only if the
+        delivery is as it was read (compare and set): a manual retry committed meanwhile keeps
+        the delivery queued instead of being overwritten by this attempt's outcome."""
         with Session(self.engine) as session:
             row = session.get(Delivery, delivery_id)
             if row is None:  # the subscription was deleted meanwhile
@@ -137,32 +141,55 @@ class Deliverer:
                     error=error,
                 )
             )
-            requeued = row.next_attempt_at is not None and aware(row.next_attempt_at) > began
-            if requeued:  # a manual retry arrived during this attempt: it stays queued
-                pass
-            elif error is None:
-                row.status, row.delivered_at, row.next_attempt_at = "delivered", now, None
-            else:
-                row.failures += 1
-                row.retry_since = aware(row.retry_since) if row.retry_since else now
-                if (now - row.retry_since).total_seconds() >= self.policy.window:
-                    row.status = "failed"
-                    self._disable(session, row, error)
-                else:
-                    wait = self.policy.delay(row.failures)
-                    row.next_attempt_at = now + timedelta(seconds=wait)
-            session.add(row)
+            seen = row.next_attempt_at
+            requeued = seen is not None and aware(seen) > began
+            if not requeued:  # else a manual retry arrived during this attempt: it stays queued
+                values, failed_since = self._outcome(row, error, now)
+                unchanged = (
+                    col(Delivery.next_attempt_at).is_(None)
+                    if seen is None
+                    else col(Delivery.next_attempt_at) == seen
+                )
+                stored = cast(
+                    "CursorResult[Any]",
+                    session.execute(
+                        update(Delivery)
+                        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == "pending")
+                        .where(unchanged)
+                        .values(**values)
+                    ),
+                )
+                if stored.rowcount and failed_since is not None and error is not None:
+                    self._disable(session, row.subscription_id, failed_since, error)
             session.commit()
 
-    def _disable(self, session: Session, row: Delivery, error: str) -> None:
-        sub = session.get(Subscription, row.subscription_id)
+    def _outcome(
+        self, row: Delivery, error: str | None, now: datetime
+    ) -> tuple[dict[str, object], datetime | None]:
+        """The delivery's columns after this attempt, and when its failures began if they have
+        now outlasted the retry window (the subscription is then disabled)."""
+        if error is None:
+            return {"status": "delivered", "delivered_at": now, "next_attempt_at": None}, None
+        failures = row.failures + 1
+        since = aware(row.retry_since) if row.retry_since else now
+        if (now - since).total_seconds() >= self.policy.window:
+            return {"status": "failed", "failures": failures, "retry_since": since}, since
+        wait = self.policy.delay(failures)
+        values = {
+            "failures": failures,
+            "retry_since": since,
+            "next_attempt_at": now + timedelta(seconds=wait),
+        }
+        return values, None
+
+    def _disable(self, session: Session, sub_id: int, since: datetime, error: str) -> None:
+        sub = session.get(Subscription, sub_id)
         if sub is None:
             return
-        since = aware(row.retry_since or utcnow()).isoformat(timespec="seconds")
         sub.enabled = False
         sub.disabled_reason = (
-            f"deliveries failed since {since} for longer than the retry window "
-            f"({self.policy.window:g} s); last error: {error}"
+            f"deliveries failed since {since.isoformat(timespec='seconds')} for longer than the "
+            f"retry window ({self.policy.window:g} s); last error: {error}"
         )[:2000]
         sub.updated_at = utcnow()
         session.add(sub)

@@ -210,24 +210,29 @@ def test_an_idle_wait_returns_empty_after_the_wait_and_is_capped(
 
 
 def test_feed_polls_are_logged_at_debug(
-    profiles_settings: ProfilesSettings,
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
+    profiles_settings: ProfilesSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     create_app(profiles_settings)  # installs the access-log filter
     access = logging.getLogger("uvicorn.access")
-    # a served stack earlier in the session may have configured uvicorn's loggers
-    monkeypatch.setattr(access, "propagate", True)
+    # Records are caught by a handler of this test's own on the access logger, which does not
+    # propagate meanwhile: whatever earlier tests (a served stack, caplog) did to uvicorn's
+    # loggers and the root's handlers cannot add or hide a record.
+    caught: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = caught.append  # type: ignore[method-assign]
+    monkeypatch.setattr(access, "propagate", False)
     monkeypatch.setattr(access, "disabled", False)
+    monkeypatch.setattr(access, "handlers", [handler])
     level = access.level
-    access.setLevel(logging.NOTSET)  # uvicorn's log_level="warning" leaves it at WARNING
     message = '%s - "%s %s HTTP/%s" %d'  # uvicorn's access line
-    with caplog.at_level(logging.INFO):
+    try:
+        access.setLevel(logging.INFO)
         access.info(message, "127.0.0.1:5", "GET", "/changes?after=3&limit=500", "1.1", 200)
         access.info(message, "127.0.0.1:5", "GET", "/profiles/3", "1.1", 200)
-    assert [r.getMessage().split('"')[1] for r in caplog.records] == ["GET /profiles/3 HTTP/1.1"]
-    caplog.clear()
-    with caplog.at_level(logging.DEBUG):
+        assert [r.getMessage().split('"')[1] for r in caught] == ["GET /profiles/3 HTTP/1.1"]
+        caught.clear()
+        access.setLevel(logging.DEBUG)
         access.info(message, "127.0.0.1:5", "GET", "/changes?after=3", "1.1", 200)
-    assert [r.levelname for r in caplog.records] == ["DEBUG"]
-    access.setLevel(level)
+        assert [r.levelname for r in caught] == ["DEBUG"]
+    finally:
+        access.setLevel(level)
