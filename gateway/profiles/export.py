@@ -24,7 +24,9 @@ router = APIRouter(tags=["profiles"], responses=COMMON, route_class=GatedRoute)
 
 EXPORT_PATH = "/v1/profiles/export"
 
-_CONTENT = {media: {"schema": {"type": "string"}} for media in EXPORT_MEDIA_TYPES.values()}
+_CONTENT = {
+    media.split(";")[0]: {"schema": {"type": "string"}} for media in EXPORT_MEDIA_TYPES.values()
+}
 _STREAMED = {"description": "One profile per line (CSV: a header row first)", "content": _CONTENT}
 
 

@@ -27,6 +27,7 @@ from models.export import (
     ProfileExportQuery,
     ServiceExportQuery,
 )
+from models.profiles import Contact
 from models.tabular import safe_cell
 from services.profiles.service import ProfileFilters, current_fields, filtered_query
 from services.profiles.tables import Profile
@@ -70,8 +71,11 @@ def export_filters(query: ProfileExportQuery) -> ProfileFilters:
 def export_record(profile: Profile, contacts: ContactAccess) -> dict[str, Any]:
     """The profile as the `ProfileCreate` an import would need to recreate it."""
     record = current_fields(profile)
-    if not contacts.allows(profile):
-        record["contact"] = None
+    contact = record["contact"] if contacts.allows(profile) else None
+    # the API's shape: every contact field, null where unknown
+    record["contact"] = (
+        {name: contact.get(name) for name in Contact.model_fields} if contact else None
+    )
     return record
 
 
