@@ -39,10 +39,10 @@ def awkward_profiles() -> list[dict[str, Any]]:
     return [
         first
         | {
-            "name": "=HYPERLINK(\"x\") Ölwerk",
+            "name": '=HYPERLINK("x") Ölwerk',
             "offers": ["laser | welding", "-20 °C storage"],
             "needs": [],
-            "description": "Line one.\nLine two, with \"quotes\"; and commas.",
+            "description": 'Line one.\nLine two, with "quotes"; and commas.',
             "contact": {"email": "ops@example.eu", "phone": "+49 30 1234", "person": "@Ana"},
         },
         second | {"partners": [first["external_id"]], "keywords": ["'=quoted", "[x]"]},
@@ -82,7 +82,9 @@ def copy_client(other_database: str, tmp_path: Path) -> Iterator[TestClient]:
 
 def seed(client: TestClient, profiles: list[dict[str, Any]], owner: str) -> None:
     response = client.post("/profiles/bulk", json=profiles, headers={"X-Crosslink-Owner": owner})
-    assert response.status_code == 200 and response.json()["created"] == len(profiles), response.text
+    assert response.status_code == 200 and response.json()["created"] == len(profiles), (
+        response.text
+    )
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
@@ -160,9 +162,7 @@ def test_contacts_only_when_asked_or_for_the_named_owner(
     assert all(row["contact_email"].endswith("@example.eu") for row in rows)
 
 
-def test_the_list_filters_narrow_the_export(
-    profiles_client: TestClient, database_url: str
-) -> None:
+def test_the_list_filters_narrow_the_export(profiles_client: TestClient, database_url: str) -> None:
     seed(profiles_client, [profile_payload(country="PL", region="PL91", kind="sme")], "hub-a")
     seed(profiles_client, [profile_payload(country="IT", region="ITC4", kind="research")], "hub-b")
     names = profiles_client.get("/profiles").json()["data"]
