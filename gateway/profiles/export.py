@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -61,3 +61,12 @@ async def export_profiles(
         headers={"Content-Disposition": upstream.headers.get("content-disposition", "")},
         background=BackgroundTask(upstream.aclose),
     )
+
+
+@router.api_route(
+    "/profiles/export", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+async def export_other_methods() -> None:
+    """405, not `/profiles/{profile_id}` refusing "export" as an id: a literal path is its own
+    resource (the 405 handler names the methods the document lists for it)."""
+    raise HTTPException(status_code=405)

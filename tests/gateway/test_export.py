@@ -145,3 +145,13 @@ async def test_the_export_is_in_the_openapi_document(stack: Stack) -> None:
     names = {p["name"] for p in operation["parameters"]}
     assert {"format", "kind", "country", "region", "sector", "owner", "q"} <= names
     assert not names & {"include_contact", "contacts_owner"}  # the service's, not the caller's
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE"])
+async def test_other_methods_on_the_export_are_405_not_a_bad_profile_id(
+    stack: Stack, method: str
+) -> None:
+    response = await stack.client.request(method, EXPORT, headers=stack.auth("hub_a"))
+    assert response.status_code == 405, response.text
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert response.headers["Allow"] == "GET, HEAD"
