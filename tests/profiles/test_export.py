@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -26,7 +26,6 @@ from services.profiles.config import ProfilesSettings
 from services.profiles.export import PAGE_SIZE
 from tests.databases import fresh_database
 from tests.factories import profile_payload, profile_payloads
-from tests.stack import ServerThread
 
 runner = CliRunner()
 COMPARED = (*ProfileCreate.model_fields, "owner")
@@ -211,11 +210,45 @@ def test_the_cli_refuses_a_bad_format_or_filter(database_url: str) -> None:
     assert "error: --country.0: country 'ZZ' is not an ISO 3166-1" in bad_country.output
 
 
+async def call_app(app: Any, path: str, query: str) -> list[dict[str, Any]]:
+    """The ASGI messages `app` sends for one GET, as a server would receive them."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"profiles")],
+        "client": ("127.0.0.1", 5),
+        "server": ("profiles", 80),
+    }
+    requested = False
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await anyio.sleep_forever()  # the client stays connected
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    await app(scope, receive, send)
+    return messages
+
+
 def test_a_large_export_is_streamed_in_pages(profiles_settings: ProfilesSettings) -> None:
     count = 2 * PAGE_SIZE + 123
     app = create_app(profiles_settings)
-    with ServerThread(app) as url:
-        created = httpx.post(f"{url}/profiles/bulk", json=profile_payloads(count), timeout=120)
+    with TestClient(app) as client:
+        created = client.post("/profiles/bulk", json=profile_payloads(count))
         assert created.status_code == 200 and created.json()["created"] == count
         page_reads: list[str] = []
 
@@ -225,14 +258,14 @@ def test_a_large_export_is_streamed_in_pages(profiles_settings: ProfilesSettings
 
         event.listen(app.state.engine, "before_cursor_execute", count_pages)
         try:
-            lines = 0
-            with httpx.stream("GET", f"{url}/profiles/export", params={"format": "csv"}) as r:
-                assert r.status_code == 200
-                assert r.headers.get("transfer-encoding") == "chunked"
-                assert "content-length" not in r.headers
-                for _ in r.iter_lines():
-                    lines += 1
+            messages = anyio.run(call_app, app, "/profiles/export", "format=csv")
         finally:
             event.remove(app.state.engine, "before_cursor_execute", count_pages)
-    assert lines == count + 1  # the header, then one row per profile
+    start, *bodies = messages
+    assert start["type"] == "http.response.start" and start["status"] == 200
+    assert b"content-length" not in dict(start["headers"])  # a server sends it chunked
+    chunks = [m["body"] for m in bodies if m["body"]]
+    assert all(m["more_body"] for m in bodies[:-1]) and not bodies[-1].get("more_body")
+    # one chunk per line (the header, then one row per profile), never the export at once
+    assert len(chunks) == count + 1 and all(chunk.count(b"\n") == 1 for chunk in chunks)
     assert len(page_reads) == math.ceil(count / PAGE_SIZE)
