@@ -89,9 +89,16 @@ class Upstream:
         )
 
     async def request(
-        self, method: str, url: str, *, idempotent: bool | None = None, **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        idempotent: bool | None = None,
+        stream: bool = False,
+        **kwargs: Any,
     ) -> httpx.Response:
-        """Send, retrying idempotent calls on connect errors; raise mapped errors."""
+        """Send, retrying idempotent calls on connect errors; raise mapped errors. With
+        `stream=True` a successful answer's body is left unread: the caller closes it."""
         if idempotent is None:
             idempotent = method.upper() in _IDEMPOTENT
         attempts = self.retries if idempotent else 1
@@ -103,7 +110,8 @@ class Upstream:
                 reraise=True,
             ):
                 with attempt:
-                    response = await self.client.request(method, url, **kwargs)
+                    sent = self.client.build_request(method, url, **kwargs)
+                    response = await self.client.send(sent, stream=stream)
         except _RETRYABLE as exc:
             self.unhealthy_until = time.monotonic() + 1.0
             raise UpstreamUnavailable(
@@ -120,6 +128,9 @@ class Upstream:
                 f"the {self.name} service failed: {type(exc).__name__}",
                 details={"upstream": self.name},
             ) from exc
+        if stream and not response.is_success:
+            await response.aread()
+            await response.aclose()
         _raise_for_status(self.name, response)
         return response
 

@@ -1,4 +1,5 @@
-"""/v1/profiles: CRUD, list and bulk import, passed to the profiles service with ownership."""
+"""/v1/profiles: CRUD, list, bulk import and export, passed to the profiles service with
+ownership."""
 
 from gateway.profiles.service import fetch_profile, get_profile, visible
 from gateway.profiles.views import BULK_PATH, router

@@ -10,6 +10,7 @@ from gateway.deps import CallerDep, ProfileIdPath, ServicesDep
 from gateway.gate import KEY_REQUIRED, GatedRoute
 from gateway.idempotency import IdempotencyKeyHeader, run_once, upstream_key
 from gateway.openapi import COMMON, errors
+from gateway.profiles.export import router as export_router
 from gateway.profiles.service import (
     bulk_import,
     create_profile,
@@ -28,6 +29,7 @@ from models.profiles import (
 )
 
 router = APIRouter(tags=["profiles"], responses=COMMON, route_class=GatedRoute)
+router.include_router(export_router)  # before /profiles/{profile_id}, which would take it
 
 BULK_PATH = "/v1/profiles/bulk"
 

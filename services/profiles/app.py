@@ -16,6 +16,7 @@ from crosslink.errors import install_error_handlers
 from crosslink.observability import instrument
 from services.profiles.config import ProfilesSettings
 from services.profiles.db import create_tables, make_engine, on_write_commit
+from services.profiles.export_routes import router as export_router
 from services.profiles.feedback_routes import router as feedback_router
 from services.profiles.importer import import_records
 from services.profiles.longpoll import FeedSignal
@@ -87,6 +88,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
     _demote_feed_polls()
     install_error_handlers(app)
     instrument(app, service="profiles")
+    app.include_router(export_router)  # before /profiles/{profile_id}, which would take it
     app.include_router(router)
     app.include_router(feedback_router)
     return app

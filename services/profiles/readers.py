@@ -19,17 +19,16 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from crosslink.errors import InvalidInput
+from models.export import CSV_COLUMNS, CSV_CONTACT_COLUMNS, LIST_FIELDS
 from models.profiles import ProfileCreate
+from models.tabular import restore_cell
 from services.profiles.jsonread import MAX_DEPTH, load_line, read_array
 
 __all__ = ["FORMATS", "ReadOptions", "detect_format", "read_body", "read_file", "read_jsonl"]
 
-LIST_FIELDS = ("partners", "offers", "needs", "keywords", "sectors", "languages")
-CONTACT_COLUMNS = {"contact_email": "email", "contact_phone": "phone", "contact_person": "person"}
 FORMATS = ("jsonl", "csv")
 FIELDS = tuple(ProfileCreate.model_fields)
 REQUIRED = tuple(name for name, info in ProfileCreate.model_fields.items() if info.is_required())
-CSV_COLUMNS = tuple(name for name in FIELDS if name != "contact") + tuple(CONTACT_COLUMNS)
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
 
 
@@ -164,13 +163,13 @@ def csv_record(header: list[str], row: list[str]) -> dict[str, Any]:
     record: dict[str, Any] = {}
     contact: dict[str, str] = {}
     for column, raw in zip(header, row, strict=False):
-        value = raw.strip()
+        value = restore_cell(raw.strip())  # a cell an export neutralised reads as written
         if not value or column not in CSV_COLUMNS:
             continue
         if _undecodable(value):
             raise InvalidInput(f"{column}: not UTF-8 text; save the file as UTF-8")
-        if column in CONTACT_COLUMNS:
-            contact[CONTACT_COLUMNS[column]] = value
+        if column in CSV_CONTACT_COLUMNS:
+            contact[CSV_CONTACT_COLUMNS[column]] = value
         elif column in LIST_FIELDS:
             record[column] = _list_cell(column, value)
         else:

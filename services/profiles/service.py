@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from crosslink.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from models.profiles import ChangeOp, ProfileCreate, ProfilePublic, ProfilesPublic, ProfileUpdate
@@ -278,13 +279,9 @@ def decode_cursor(cursor: str) -> int:
     return value
 
 
-def list_profiles(
-    *, session: Session, filters: ProfileFilters, limit: int = 50, cursor: str | None = None
-) -> ProfilesPublic:
-    """One page ordered by id (keyset: no gaps or repeats while others insert). Never contact."""
-    query = select(Profile).order_by(col(Profile.id)).limit(limit + 1)
-    if cursor:
-        query = query.where(col(Profile.id) > decode_cursor(cursor))
+def filtered_query(filters: ProfileFilters) -> SelectOfScalar[Profile]:
+    """Profiles matching `filters`, ordered by id (callers add the keyset bound and limit)."""
+    query = select(Profile).order_by(col(Profile.id))
     if filters.kinds:
         query = query.where(col(Profile.kind).in_(filters.kinds))
     if filters.countries:
@@ -308,6 +305,16 @@ def list_profiles(
         query = query.where(col(Profile.search_text).contains(filters.q.lower(), autoescape=True))
     if filters.ids:
         query = query.where(col(Profile.id).in_(filters.ids))
+    return query
+
+
+def list_profiles(
+    *, session: Session, filters: ProfileFilters, limit: int = 50, cursor: str | None = None
+) -> ProfilesPublic:
+    """One page ordered by id (keyset: no gaps or repeats while others insert). Never contact."""
+    query = filtered_query(filters).limit(limit + 1)
+    if cursor:
+        query = query.where(col(Profile.id) > decode_cursor(cursor))
     rows = list(session.exec(query).all())
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].id or 0) if len(rows) > limit else None
