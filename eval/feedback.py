@@ -39,7 +39,7 @@ import numpy as np
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from eval.config import EvalSettings
+from eval.config import ROOT, EvalSettings
 from eval.dataset import Query, Split, build_split
 from eval.engine import CachingEncoder, MatchEngine, build_engine, request
 from eval.runner import SETTINGS, TITLES, evaluate, excluded
@@ -61,6 +61,8 @@ BURSTS = (1, 10, 100, 1000)
 START_RANKS = (11, 20, 50)
 DEPTH = 20  # results asked per test query (the measures need 10; the eval mask may drop some)
 ATTACK_DEPTH = 100  # the most results a match returns
+QUALITY = ROOT / "docs" / "QUALITY.md"
+BEGIN, END = "<!-- FEEDBACK BEGIN -->", "<!-- FEEDBACK END -->"
 
 
 @dataclass(frozen=True)
@@ -369,8 +371,6 @@ def simulate(
 def render(sim: Simulation, command: str, machine: str) -> str:
     """The QUALITY.md section."""
     lines = [
-        "## Feedback simulation",
-        "",
         f"`{command}` on {machine}; {sim.seconds / 60:.0f} min. One split: "
         f"{sim.profiles:,} organisations (a seeded sample, the same on both sides), "
         f"{sim.train_queries} training queries giving feedback, test queries per setting: "
@@ -422,10 +422,26 @@ def render(sim: Simulation, command: str, machine: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write(section: str, path: Path = QUALITY) -> None:
+    """Put `section` between the FEEDBACK markers of `path`; the first time, a "Feedback
+    simulation" heading with the markers goes right after the RESULTS block."""
+    text = path.read_text(encoding="utf-8")
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + BEGIN + "\n" + section + rest[rest.index(END) :]
+    else:
+        results_end = "<!-- RESULTS END -->\n"
+        at = text.index(results_end) + len(results_end)
+        block = f"\n## Feedback simulation\n\n{BEGIN}\n{section}{END}\n"
+        text = text[:at] + block + text[at:]
+    path.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.feedback", description=__doc__)
     parser.add_argument("--victims", type=int, default=30, help="Test queries attacked")
     parser.add_argument("--machine", default="", help="Said in the report (e.g. '2 cores')")
+    parser.add_argument("--no-write", action="store_true", help="Print only; leave QUALITY.md")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = EvalSettings()
@@ -437,9 +453,12 @@ def main(argv: list[str] | None = None) -> int:
         f"CROSSLINK_EVAL_POOL={settings.eval_pool} "
         f"CROSSLINK_EVAL_QUERIES={settings.eval_queries} "
         f"CROSSLINK_EVAL_TRAIN_QUERIES={settings.eval_train_queries} "
-        f"python -m eval.feedback --victims {args.victims}"
+        f"python -m eval.feedback --victims {args.victims}"  # = make eval-feedback
     )
-    print(render(sim, command, args.machine or "this machine"))
+    section = render(sim, command, args.machine or "this machine")
+    print(section)
+    if not args.no_write:
+        write(section)
     return 0
 
 

