@@ -42,7 +42,7 @@ from sqlmodel import Session
 from eval.config import ROOT, EvalSettings
 from eval.dataset import Query, Split, build_split
 from eval.engine import CachingEncoder, MatchEngine, build_engine, request
-from eval.runner import SETTINGS, TITLES, evaluate, excluded
+from eval.runner import SETTINGS, TITLES, Ranker, evaluate, excluded
 from eval.training import training_split
 from models.feedback import FeedbackCounts, FeedbackRecord, Signal
 from services.matcher.config import MatcherSettings
@@ -335,7 +335,7 @@ def simulate(
                 }
             )
 
-        def ranker(chosen: FeedbackBoard):  # type: ignore[no-untyped-def]
+        def ranker(chosen: FeedbackBoard) -> Ranker:
             def rank(query: Query, setting: str) -> list[int]:
                 engine.feedback = chosen
                 return ranked(engine, test, query, setting)
