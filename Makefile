@@ -7,10 +7,10 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install run test lint format typecheck bench bench-smoke eval clean
+.PHONY: help install run test lint format typecheck bench bench-smoke eval eval-feedback clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench-smoke: $(STAMP) ## Every benchmark section on a few profiles (minutes; wri
 
 eval: $(STAMP) ## Quality evaluation on the CORDIS time split (writes docs/QUALITY.md figures)
 	$(BIN)/python -m eval
+
+eval-feedback: $(STAMP) ## Feedback simulation: does feedback help, can one caller game it (docs/QUALITY.md)
+	$(BIN)/python -m eval.feedback
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var
