@@ -21,12 +21,19 @@ from models.profiles import ProfilePublic
 from services.matcher import wiring
 from services.matcher.config import MatcherSettings
 from services.matcher.embedding import Encoder
-from services.matcher.ranking import COMPONENTS, MatchEngine, RankingWeights, order
-from services.matcher.ranking import Query as EngineQuery
+from services.matcher.ranking import (
+    COMPONENTS,
+    FEATURE_NAMES,
+    MatchEngine,
+    RankingWeights,
+    encoder_label,
+    order,
+)
 
 __all__ = [
     "COMPONENTS",
     "FEATURES",
+    "FEATURE_NAMES",
     "CachingEncoder",
     "Candidates",
     "EngineRuns",
@@ -34,6 +41,7 @@ __all__ = [
     "RankingWeights",
     "build_engine",
     "candidates",
+    "encoder_label",
     "engine_ranker",
     "order",
     "public_profiles",
@@ -41,11 +49,10 @@ __all__ = [
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 CHUNK = 8_192  # texts encoded between two saves of the embedding cache
-# Per-candidate features for learning to rank: the engine's score components, then what its
-# scoring already counts (shared partners with the seeker, partners among the profiles closest
-# to the need, passages = profile length) and the request's shape (a seeker given; its known
-# partners kept). All are known at match time, so the matcher can compute them the same way.
-FEATURES = (*COMPONENTS, "common_partners", "topical_partners", "passages", "seeker", "keep_known")
+# Per-candidate features for learning to rank: exactly the matcher's (`FEATURE_NAMES`, computed
+# by `MatchEngine.candidate_set`, the code path serving scores), so a model trained here loads in
+# the matcher without a mismatch.
+FEATURES = FEATURE_NAMES
 
 
 class CachingEncoder(Encoder):
@@ -114,39 +121,20 @@ class Candidates:
 
     ids: np.ndarray
     components: dict[str, np.ndarray]
-    features: np.ndarray  # candidates x FEATURES
+    features: np.ndarray  # float32, candidates x FEATURES (= the matcher's FEATURE_NAMES)
 
     def linear(self, weights: RankingWeights) -> np.ndarray:
         return weights.combine(self.components)
 
 
 def candidates(engine: MatchEngine, query: Query, setting: str) -> Candidates | None:
-    """The candidates and their components exactly as `engine.match` computes them for this
-    request (the public `MatchEngine.score`, with the match's candidate count)."""
-    asked = request(query, setting)
-    parts = engine.encoder.split(asked.text)
-    vectors = engine.encoder.encode_queries(parts)
-    seeker = engine.get(asked.seeker_id) if asked.seeker_id is not None else None
-    scored = engine.score(
-        EngineQuery(parts, np.ones(len(parts), dtype=bool), vectors, asked.text),
-        seeker,
-        asked.filters,
-        engine.weights.candidates,
-        asked.include_own_region,
-        asked.include_known_partners,
-    )
-    if scored is None:
+    """The candidates, their components and their learned-ranker features exactly as the
+    matcher computes them for this request (`MatchEngine.candidate_set`, the code path of
+    `candidate_features` and of `match`); None when no profile passes the filters."""
+    found = engine.candidate_set(request(query, setting))
+    if not len(found.ids):
         return None
-    n = len(scored.ids)
-    columns = [scored.components[c] for c in COMPONENTS] + [
-        scored.found.common,
-        scored.found.raw["topical_partners"],
-        scored.found.counts,
-        np.full(n, float(seeker is not None)),
-        np.full(n, float(asked.include_known_partners)),
-    ]
-    features = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
-    return Candidates(scored.ids.astype(np.int64), scored.components, features)
+    return Candidates(found.ids, found.components, found.features)
 
 
 Scorer = Callable[[Candidates], np.ndarray]

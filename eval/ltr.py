@@ -5,8 +5,9 @@ For each test cutoff the training split is the one a year before it (eval/traini
 profiles from projects signed before the training cutoff, queries from projects signed between
 the training cutoff and the test cutoff, never a test query. Every training query is asked in
 every setting (new partners, all partners, anonymous need) and every profile format, and the
-engine's candidates with their features (eval/engine.py `FEATURES`: the score components the
-engine computes plus counts it already keeps and the request's shape) are the rows. Label 1 for
+engine's candidates with their features are the rows: the matcher's own `FEATURE_NAMES`, computed
+by `MatchEngine.candidate_set` (the code path of `candidate_features` and of serving), so the
+model written here is scored on exactly what it was trained on. Label 1 for
 a relevant partner among the candidates, 0 otherwise (binary: in the new-partner setting only
 new partners are relevant anyway). A fifth of the training queries (seeded) is held out for
 early stopping. The model of the latest cutoff is written, as LightGBM text, with a manifest,
@@ -30,7 +31,14 @@ import numpy as np
 
 from eval.config import ROOT, EvalSettings
 from eval.dataset import Split
-from eval.engine import FEATURES, Candidates, MatchEngine, RankingWeights, candidates
+from eval.engine import (
+    FEATURES,
+    Candidates,
+    MatchEngine,
+    RankingWeights,
+    candidates,
+    encoder_label,
+)
 from eval.runner import SETTINGS, ndcg10, queries_of, relevant
 
 log = logging.getLogger("eval.ltr")
@@ -176,20 +184,38 @@ def scorer(booster: lgb.Booster) -> Any:
 
 
 def manifest(
-    report: dict[str, Any], encoder: str, cutoffs: list[tuple[date, date]], settings: EvalSettings
+    report: dict[str, Any],
+    encoder: str,
+    cutoffs: list[tuple[date, date]],
+    settings: EvalSettings,
+    package: str = "",
 ) -> dict[str, Any]:
+    """What the matcher checks before loading the model (`features` = its FEATURE_NAMES in
+    order, `encoder` = `encoder_label` of the encoder it runs) and how the model was made.
+
+    Args:
+        encoder: the training encoder's name (`Encoder.name`); written as its label.
+        package: a human-readable name of the encoder (eval/__main__.py `encoder_name`).
+    """
+    pool = settings.eval_pool or "all"
     return {
         "format": "lightgbm text",
         "model_file": MODEL_FILE,
         "objective": "lambdarank",
         "features": list(FEATURES),
-        "encoder": encoder,
+        "encoder": encoder_label(encoder),
+        "encoder_package": package,
+        "trained_on": ", ".join(
+            f"CORDIS profiles before {train}, queries {train} to {test} (pool {pool})"
+            for train, test in cutoffs
+        ),
         "linear_weights": RankingWeights().model_dump(),
         "training": [
             {"profiles_before": str(train), "queries_from": str(train), "queries_before": str(test)}
             for train, test in cutoffs
         ],
-        "pool": settings.eval_pool or "all",
+        "pool": pool,
+        "train_queries": settings.eval_train_queries,
         "formats": settings.eval_formats,
         "settings": list(SETTINGS),
         "labels": "1 = a relevant partner among the candidates, 0 = not",
@@ -229,7 +255,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no training query before {cutoff} has a relevant candidate", file=sys.stderr)
         return 1
     meta = manifest(
-        result.report, encoder_name(settings.model), [(result.train_cutoff, cutoff)], settings
+        result.report,
+        encoder.name,
+        [(result.train_cutoff, cutoff)],
+        settings,
+        encoder_name(settings.model),
     )
     path = write(result.booster, meta, args.out)
     print(json.dumps({"model": str(path.name), "fusion": result.fusion} | result.report, indent=2))

@@ -21,7 +21,7 @@ from eval.engine import FEATURES, CachingEncoder, RankingWeights, build_engine
 from services.profiles.cordis import CordisData
 
 log = logging.getLogger("eval.training")
-VERSION = 1  # bump when what is trained changes, so cached results are not reused
+VERSION = 2  # bump when what is trained changes, so cached results are not reused
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """eval.ltr: the LambdaMART trainer learns a clear signal, stops early on held-out queries,
-and `python -m eval.ltr` writes a model the evaluation can load and a manifest."""
+and `python -m eval.ltr` writes a model the evaluation can load and a manifest whose features
+are the matcher's own (tests/eval/test_ltr_serving.py: the matcher loads it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pytest
 
 from eval import ltr
 from eval.engine import FEATURES
+from services.matcher.config import default_model
+from services.matcher.ranking import FEATURE_NAMES, encoder_label
 
 
 def _groups(n_queries: int, seed: int = 0) -> list[ltr.Group]:
@@ -86,7 +89,11 @@ def test_ltr_command_writes_model_and_manifest(
             "queries_before": "2025-01-01",
         }
     ]
-    assert "/" not in manifest["encoder"].split(" ")[0]  # a name, not a machine path
+    # What the matcher checks: its own feature names and the label of the encoder it runs.
+    assert manifest["features"] == list(FEATURE_NAMES)
+    assert manifest["encoder"] == encoder_label(default_model())
+    assert not Path(manifest["encoder"]).is_absolute()  # a label, not a machine path
+    assert "before 2024-01-01" in manifest["trained_on"]
     booster = lgb.Booster(model_file=str(out / ltr.MODEL_FILE))
     assert booster.feature_name() == list(FEATURES)
     assert len(ltr.predict(booster, np.zeros((5, len(FEATURES))))) == 5

@@ -20,7 +20,9 @@ from models.profiles import ProfilePublic
 from services.matcher.config import MatcherSettings, default_model
 from services.matcher.embedding import Encoder
 from services.matcher.ranking import FEATURE_NAMES, MatchEngine, encoder_label
+from services.matcher.ranking.learned import PACKAGED
 from services.matcher.wiring import build_engine
+from tests.matcher.conftest import FakeFeed, StartMatcher, match_ids, wait_for, wait_ready
 
 NEEDS = [
     "laser welding of aluminium parts",
@@ -188,3 +190,31 @@ def test_ranker_setting_picks_linear_or_warns_without_a_model(
     with caplog.at_level(logging.WARNING, logger="crosslink.matcher.ranker"):
         assert _engine(encoder, tmp_path).ranker is None
     assert not caplog.records
+
+
+def test_the_packaged_model_loads_at_start_and_ranks_http_matches(
+    feed: FakeFeed,
+    start_matcher: StartMatcher,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The model `python -m eval.ltr` wrote into the package is loaded by a matcher started with
+    the defaults (`CROSSLINK_RANKER=auto`, no `CROSSLINK_RANKER_MODEL`) and orders its matches."""
+    manifest = json.loads((PACKAGED / "manifest.json").read_text())
+    assert manifest["features"] == list(FEATURE_NAMES)
+    assert manifest["encoder"] == encoder_label(default_model())
+    monkeypatch.delenv("CROSSLINK_RANKER_MODEL", raising=False)
+    monkeypatch.setenv("CROSSLINK_RANKER", "auto")
+    for _, text in ORGS:
+        feed.create(description=text)
+    with caplog.at_level(logging.INFO, logger="crosslink.matcher.ranker"):
+        with start_matcher(feed.transport) as client:
+            wait_ready(client, timeout=20)
+            wait_for(lambda: len(match_ids(client, NEEDS[0])) == len(ORGS), timeout=20)
+            response = client.post("/match", json={"text": NEEDS[0], "limit": 100})
+    records = [r for r in caplog.records if r.name == "crosslink.matcher.ranker"]
+    assert not [r for r in records if r.levelno >= logging.WARNING]
+    assert any("learned model" in r.getMessage() for r in records)
+    data = response.json()["data"]
+    scores = [r["explanation"]["components"]["learned"] for r in data]
+    assert scores == sorted(scores, reverse=True)

@@ -2,7 +2,7 @@
 combine them, the explanations, and the `MatchEngine` that composes them."""
 
 from services.matcher.ranking.engine import MatchEngine
-from services.matcher.ranking.features import FEATURE_NAMES, feature_matrix
+from services.matcher.ranking.features import FEATURE_NAMES, CandidateSet, feature_matrix
 from services.matcher.ranking.learned import LearnedRanker, RankerMode, encoder_label, load_ranker
 from services.matcher.ranking.query import Query
 from services.matcher.ranking.scored import Scored
@@ -11,6 +11,7 @@ from services.matcher.ranking.weights import COMPONENTS, RankingWeights, order
 __all__ = [
     "COMPONENTS",
     "FEATURE_NAMES",
+    "CandidateSet",
     "LearnedRanker",
     "MatchEngine",
     "Query",

@@ -21,7 +21,7 @@ from services.matcher.embedding import Encoder
 from services.matcher.index import ProfileIndex, VectorIndex
 from services.matcher.ranking import explain, signals
 from services.matcher.ranking.candidates import gather
-from services.matcher.ranking.features import FEATURE_NAMES, feature_matrix
+from services.matcher.ranking.features import FEATURE_NAMES, CandidateSet, feature_matrix
 from services.matcher.ranking.feedback import FeedbackBoard, visible
 from services.matcher.ranking.learned import LearnedRanker
 from services.matcher.ranking.query import Query, query_from_profile, query_from_text
@@ -99,6 +99,12 @@ class MatchEngine:
         """The candidates of a match (int64 profile ids), their features (float32, candidates x
         features) and the feature names in column order: what the learned ranker scores, for
         training it on exactly what serving computes."""
+        found = self.candidate_set(request)
+        return found.ids, found.features, found.names
+
+    def candidate_set(self, request: MatchRequest) -> CandidateSet:
+        """`candidate_features` with the linear score's components of the same candidates (the
+        quality evaluation compares and fits the linear weights on them)."""
         with self._slots:
             seeker = self._seeker(request)
             query = query_from_text(self.encoder, request.text)
@@ -111,9 +117,13 @@ class MatchEngine:
                 request.include_known_partners,
             )
         if scored is None:
-            empty = np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
-            return np.zeros(0, dtype=np.int64), empty, FEATURE_NAMES
-        return scored.ids.copy(), feature_matrix(scored, seeker), FEATURE_NAMES
+            return CandidateSet.empty()
+        return CandidateSet(
+            scored.ids.astype(np.int64),
+            feature_matrix(scored, seeker),
+            FEATURE_NAMES,
+            dict(scored.components),
+        )
 
     def _seeker(self, request: MatchRequest) -> ProfilePublic | None:
         if request.seeker_id is None:

@@ -18,6 +18,8 @@ Columns (FEATURE_NAMES, in order):
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from models.profiles import Kind, ProfilePublic
@@ -25,7 +27,7 @@ from services.matcher.ranking.borders import neighbouring
 from services.matcher.ranking.scored import Scored
 from services.matcher.text import FIELD_CODES
 
-__all__ = ["FEATURE_NAMES", "feature_matrix"]
+__all__ = ["FEATURE_NAMES", "CandidateSet", "feature_matrix"]
 
 _FIELDS = tuple(FIELD_CODES)
 _KINDS = tuple(k.value for k in Kind)
@@ -111,3 +113,18 @@ def feature_matrix(scored: Scored, seeker: ProfilePublic | None) -> np.ndarray:
         np.ones(n),
     ]
     return np.column_stack(columns).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    """One match's candidates before ranking: their ids (int64), their learned-ranker features
+    (float32, candidates x `names`) and the linear score's components (float64, per name)."""
+
+    ids: np.ndarray
+    features: np.ndarray
+    names: tuple[str, ...] = FEATURE_NAMES
+    components: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> CandidateSet:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURE_NAMES)), np.float32))
