@@ -445,6 +445,19 @@ SAMPLE_SET: tuple[str, ...] = (
     "viennahealth",
 )
 
+# Eight small organisations of every kind around welding and casting: the learned-ranker tests
+# train and serve on them (kind and text).
+RANKER_ORGS = [
+    ("research", "Laser welding research institute for aluminium structures."),
+    ("research", "University lab on weld process monitoring and sensors."),
+    ("research", "Metallurgy institute studying die cast aluminium."),
+    ("sme", "Small workshop doing some welding jobs."),
+    ("sme", "Family firm casting metal parts."),
+    ("sme", "Riveting and joining services for local factories."),
+    ("company", "Car maker with a body shop."),
+    ("public", "Regional development agency."),
+]
+
 LASER_NEED = "We make aluminium parts and need help with laser-welding process monitoring"
 PACKAGING_NEED = "compostable film for bioplastic food packaging"
 

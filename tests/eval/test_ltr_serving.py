@@ -23,17 +23,8 @@ from services.matcher.config import MatcherSettings, default_model
 from services.matcher.embedding import Encoder
 from services.matcher.ranking import FEATURE_NAMES
 from services.matcher.wiring import build_engine
+from tests.factories import RANKER_ORGS as ORGS
 
-ORGS = [
-    ("research", "Laser welding research institute for aluminium structures."),
-    ("research", "University lab on weld process monitoring and sensors."),
-    ("research", "Metallurgy institute studying die cast aluminium."),
-    ("sme", "Small workshop doing some welding jobs."),
-    ("sme", "Family firm casting metal parts."),
-    ("sme", "Riveting and joining services for local factories."),
-    ("company", "Car maker with a body shop."),
-    ("public", "Regional development agency."),
-]
 NEEDS = [
     "laser welding of aluminium parts",
     "process monitoring for welding lines",

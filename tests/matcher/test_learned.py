@@ -22,6 +22,7 @@ from services.matcher.embedding import Encoder
 from services.matcher.ranking import FEATURE_NAMES, MatchEngine, encoder_label
 from services.matcher.ranking.learned import PACKAGED
 from services.matcher.wiring import build_engine
+from tests.factories import RANKER_ORGS as ORGS
 from tests.matcher.conftest import FakeFeed, StartMatcher, match_ids, wait_for, wait_ready
 
 NEEDS = [
@@ -29,16 +30,6 @@ NEEDS = [
     "process monitoring for welding lines",
     "aluminium die casting supplier",
     "metal joining and riveting",
-]
-ORGS = [
-    ("research", "Laser welding research institute for aluminium structures."),
-    ("research", "University lab on weld process monitoring and sensors."),
-    ("research", "Metallurgy institute studying die cast aluminium."),
-    ("sme", "Small workshop doing some welding jobs."),
-    ("sme", "Family firm casting metal parts."),
-    ("sme", "Riveting and joining services for local factories."),
-    ("company", "Car maker with a body shop."),
-    ("public", "Regional development agency."),
 ]
 
 
