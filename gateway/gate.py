@@ -9,7 +9,8 @@ Starlette's `RequestBodyLimitResponder`, which FastAPI turns into a 413 the erro
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -59,7 +60,7 @@ class BodyLimit:
 class GatedRoute(APIRoute):
     """An APIRoute that refuses an anonymous call before reading the body when marked."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         if not (self.openapi_extra or {}).get(KEY_MARK):
             return handler

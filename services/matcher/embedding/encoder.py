@@ -86,7 +86,7 @@ class Encoder:
             self.dimension = local.dimension
             self.max_tokens = local.max_seq_length
             self._tokenizer: Any = FastTokenizer(local.path)
-            prompts = local_prompts(local.path)
+            prompts: dict[str, str | None] = dict(local_prompts(local.path))
             self._onnx = self._onnx_embedder(model, backend, cache_dir, threads)
         else:
             from sentence_transformers import SentenceTransformer
@@ -96,7 +96,7 @@ class Encoder:
             self.dimension = int(st.get_embedding_dimension() or 0)
             self.max_tokens = int(st.max_seq_length or 256)
             self._tokenizer = st.tokenizer
-            prompts = st.prompts or {}
+            prompts = dict(st.prompts or {})
             if backend != "torch":
                 self._onnx = self._load_onnx(st, model, backend, cache_dir, threads)
                 if self._onnx is None:
