@@ -101,7 +101,10 @@ class MatcherSettings(ProfilesClientSettings):
         default=20, ge=1, description="Distinct endorsers at which the aggregate feedback is full"
     )
     ranker: Literal["auto", "linear", "learned"] = Field(
-        default="auto", description="auto: the learned model when a valid one is present"
+        default="linear",
+        description="linear: the fitted weights; auto: the learned model when a valid one is "
+        "present (its scores are on another scale than the linear score that alert "
+        "thresholds and the feedback lift are set for, so it is opt-in for now)",
     )
     ranker_model: Path | None = Field(
         default=None, description="A learned ranker (directory or model.txt); default: packaged"

@@ -103,7 +103,7 @@ def model(encoder: Encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     )
     directory = tmp_path / "model"
     ltr.write(booster, meta, directory)
-    monkeypatch.delenv("CROSSLINK_RANKER")
+    monkeypatch.setenv("CROSSLINK_RANKER", "auto")  # the learned model is opt-in
     return directory
 
 

@@ -127,6 +127,7 @@ def test_a_learned_model_reranks_as_it_learned(
 ) -> None:
     model = _train(linear, tmp_path / "model")
     monkeypatch.setenv("CROSSLINK_RANKER_MODEL", str(model))
+    monkeypatch.setenv("CROSSLINK_RANKER", "auto")  # the learned model is opt-in
     learned = _engine(encoder, tmp_path)
     assert learned.ranker is not None
     sme = {p.id for p in PROFILES if p.kind.value == "sme"}
@@ -156,6 +157,7 @@ def test_a_model_that_does_not_fit_falls_back_to_linear(
 ) -> None:
     model = _train(linear, tmp_path / "model", **manifest)
     monkeypatch.setenv("CROSSLINK_RANKER_MODEL", str(model))
+    monkeypatch.setenv("CROSSLINK_RANKER", "auto")  # the learned model is opt-in
     with caplog.at_level(logging.WARNING, logger="crosslink.matcher.ranker"):
         engine = _engine(encoder, tmp_path)
         request = MatchRequest(text=NEEDS[0], limit=100)
@@ -190,7 +192,7 @@ def test_the_packaged_model_loads_at_start_and_ranks_http_matches(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The model `python -m eval.ltr` wrote into the package is loaded by a matcher started with
-    the defaults (`CROSSLINK_RANKER=auto`, no `CROSSLINK_RANKER_MODEL`) and orders its matches."""
+    `CROSSLINK_RANKER=auto` and no `CROSSLINK_RANKER_MODEL`, and orders its matches."""
     manifest = json.loads((PACKAGED / "manifest.json").read_text())
     assert manifest["features"] == list(FEATURE_NAMES)
     assert manifest["encoder"] == encoder_label(default_model())
@@ -199,7 +201,7 @@ def test_the_packaged_model_loads_at_start_and_ranks_http_matches(
     for _, text in ORGS:
         feed.create(description=text)
     with caplog.at_level(logging.INFO, logger="crosslink.matcher.ranker"):
-        with start_matcher(feed.transport) as client:
+        with start_matcher(feed.transport, ranker="auto") as client:
             wait_ready(client, timeout=20)
             wait_for(lambda: len(match_ids(client, NEEDS[0])) == len(ORGS), timeout=20)
             response = client.post("/match", json={"text": NEEDS[0], "limit": 100})
