@@ -80,6 +80,16 @@ class Stack:
             **env,
         )
 
+    def start_gateway(self, name: str = "gateway", **env: str) -> None:
+        """The gateway in front of `profiles` and `matcher`."""
+        self.start(
+            name,
+            "gateway",
+            CROSSLINK_PROFILES_URL=self.url("profiles"),
+            CROSSLINK_MATCHER_URLS=self.url("matcher"),
+            **env,
+        )
+
     def restart(self, name: str, service: str, **env: str) -> None:
         """Start `name` again on the port it had (the gateway keeps its upstream URLs)."""
         self.start(name, service, port=self.ports[name], **env)

@@ -99,12 +99,7 @@ def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
         stack.start("profiles", "profiles")
         stack.wait_ready("profiles")
         _start_matcher(stack)
-        stack.start(
-            "gateway",
-            "gateway",
-            CROSSLINK_PROFILES_URL=stack.url("profiles"),
-            CROSSLINK_MATCHER_URLS=stack.url("matcher"),
-        )
+        stack.start_gateway()
         for name in ("matcher", "gateway"):
             stack.wait_ready(name, deadline=STARTUP)
         yield stack

@@ -36,13 +36,7 @@ def services(tmp_path: Path, database_url: str) -> Iterator[Stack]:
             created = httpx.post(f"{stack.url('profiles')}/profiles", json=sample, timeout=10)
             assert created.status_code == 201, created.text
         _start_matcher(stack)
-        stack.start(
-            "gateway",
-            "gateway",
-            CROSSLINK_PROFILES_URL=stack.url("profiles"),
-            CROSSLINK_MATCHER_URLS=stack.url("matcher"),
-            **DEFAULTS,
-        )
+        stack.start_gateway(**DEFAULTS)
         stack.wait_ready("matcher")  # the first start exports the model: the long deadline
         stack.wait_ready("gateway")
         yield stack

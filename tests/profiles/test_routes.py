@@ -257,3 +257,33 @@ def test_list_rejects_nul_in_text_filters(profiles_client: TestClient, param: st
     assert response.json()["error"]["message"] == (
         f"{param}: contains a NUL character (\\u0000), which is not accepted in text"
     )
+
+
+def test_a_request_key_replays_only_for_its_owner_and_only_a_profile_still_there(
+    profiles_client: TestClient,
+) -> None:
+    key = {"X-Crosslink-Request-Key": "a" * 64}
+    hub = {"X-Crosslink-Owner": "hub", **key}
+    first = profiles_client.post("/profiles", json=profile_payload(), headers=hub)
+    again = profiles_client.post("/profiles", json=profile_payload(), headers=hub)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    # Another owner's create is never answered with this owner's profile.
+    other = profiles_client.post(
+        "/profiles", json=profile_payload(), headers={"X-Crosslink-Owner": "other", **key}
+    )
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+    # Once the profile is gone, the key made it no longer: a repeat creates afresh.
+    url = f"/profiles/{other.json()['id']}"
+    assert profiles_client.delete(url, headers={"X-Crosslink-Owner": "other"}).status_code == 204
+    renewed = profiles_client.post(
+        "/profiles", json=profile_payload(), headers={"X-Crosslink-Owner": "other", **key}
+    )
+    assert renewed.status_code == 201 and renewed.json()["id"] not in (
+        first.json()["id"],
+        other.json()["id"],
+    )
+    short = profiles_client.post(
+        "/profiles", json=profile_payload(), headers={"X-Crosslink-Request-Key": "x"}
+    )
+    assert short.status_code == 422
