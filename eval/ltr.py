@@ -63,6 +63,8 @@ PARAMS: dict[str, Any] = {
 ROUNDS = 400
 PATIENCE = 30
 HELD_OUT = 0.2
+CALIBRATION_TOP = 50  # the candidates per query whose scores the calibration matches
+CALIBRATION_POINTS = 41  # knots: every 2.5th percentile
 
 
 @dataclass
@@ -173,6 +175,31 @@ def train(data: list[Group], seed: int = 7) -> tuple[lgb.Booster, dict[str, Any]
     return booster, report
 
 
+def calibration(data: list[Group], booster: lgb.Booster) -> dict[str, list[float]]:
+    """Knots mapping the model's raw score onto the linear weights' score scale (the
+    manifest's `calibration`, applied by services/matcher/ranking/learned.py `Calibration`).
+
+    Quantile matching over what users see: the raw scores of each training query's top
+    `CALIBRATION_TOP` candidates by the model against the linear scores of its top
+    `CALIBRATION_TOP` by the linear weights, at `CALIBRATION_POINTS` quantiles. Both are made
+    strictly increasing (repeated knots dropped), so the map keeps the model's order."""
+    raw_top, linear_top = [], []
+    for g in data:
+        k = min(CALIBRATION_TOP, len(g.ids))
+        if k:
+            raw_top.append(np.sort(predict(booster, g.features))[-k:])
+            linear_top.append(np.sort(g.linear)[-k:])
+    levels = np.linspace(0.0, 1.0, CALIBRATION_POINTS)
+    raw = np.quantile(np.concatenate(raw_top), levels)
+    score = np.quantile(np.concatenate(linear_top), levels)
+    knots = [(raw[0], score[0])]
+    for r, v in zip(raw[1:], score[1:], strict=True):
+        if r > knots[-1][0] + 1e-6 and v > knots[-1][1] + 1e-6:
+            knots.append((r, v))
+    raw, score = np.array([r for r, _ in knots]), np.array([v for _, v in knots])
+    return {"raw": [round(float(v), 6) for v in raw], "score": [round(float(v), 6) for v in score]}
+
+
 def predict(booster: lgb.Booster, features: np.ndarray) -> np.ndarray:
     best = booster.best_iteration or None
     return np.asarray(booster.predict(features, num_iteration=best), dtype=np.float64)
@@ -189,6 +216,7 @@ def manifest(
     cutoffs: list[tuple[date, date]],
     settings: EvalSettings,
     package: str = "",
+    calibrated: dict[str, list[float]] | None = None,
 ) -> dict[str, Any]:
     """What the matcher checks before loading the model (`features` = its FEATURE_NAMES in
     order, `encoder` = `encoder_label` of the encoder it runs) and how the model was made.
@@ -223,7 +251,7 @@ def manifest(
         "params": PARAMS | {"rounds": ROUNDS, "early_stopping": PATIENCE},
         "date": date.today().isoformat(),
         "training_ndcg": report,
-    }
+    } | ({"calibration": calibrated} if calibrated else {})
 
 
 def write(booster: lgb.Booster, meta: dict[str, Any], directory: Path) -> Path:
@@ -260,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         [(result.train_cutoff, cutoff)],
         settings,
         encoder_name(settings.model),
+        result.calibration,
     )
     path = write(result.booster, meta, args.out)
     print(json.dumps({"model": str(path.name), "fusion": result.fusion} | result.report, indent=2))

@@ -21,7 +21,7 @@ from eval.engine import FEATURES, CachingEncoder, RankingWeights, build_engine
 from services.profiles.cordis import CordisData
 
 log = logging.getLogger("eval.training")
-VERSION = 2  # bump when what is trained changes, so cached results are not reused
+VERSION = 3  # bump when what is trained changes, so cached results are not reused
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Trained:
     fusion: dict[str, dict[str, Any]]  # format -> {"weights": [bm25, dense, activity], "ndcg"}
     booster: lgb.Booster | None  # None: no training query had a relevant candidate
     report: dict[str, Any]
+    calibration: dict[str, list[float]] | None = None  # eval.ltr.calibration's knots
 
 
 def training_split(data: CordisData, settings: EvalSettings, cutoff: date) -> Split:
@@ -75,7 +76,11 @@ def trained(
         log.info("training for %s from the cache (%s)", cutoff, meta_path.name)
         booster = lgb.Booster(model_file=str(model_path))
         return Trained(
-            date.fromisoformat(meta["train_cutoff"]), meta["fusion"], booster, meta["report"]
+            date.fromisoformat(meta["train_cutoff"]),
+            meta["fusion"],
+            booster,
+            meta["report"],
+            meta.get("calibration"),
         )
     split = training_split(data, settings, cutoff)
     log.info(
@@ -104,11 +109,16 @@ def trained(
         return Trained(start, fusion, None, {"queries": len(split.queries)})
     booster, report = ltr.train(groups, settings.eval_seed)
     report["profiles"] = len(split.profiles)
+    calibrated = ltr.calibration(groups, booster)
     log.info("learning to rank for %s: %s", cutoff, json.dumps(report))
     stem.parent.mkdir(parents=True, exist_ok=True)
     booster.save_model(str(model_path), num_iteration=booster.best_iteration or None)
     meta_path.write_text(
-        json.dumps({"train_cutoff": str(start), "fusion": fusion, "report": report}, indent=2),
+        json.dumps(
+            {"train_cutoff": str(start), "fusion": fusion, "report": report}
+            | {"calibration": calibrated},
+            indent=2,
+        ),
         encoding="utf-8",
     )
-    return Trained(start, fusion, lgb.Booster(model_file=str(model_path)), report)
+    return Trained(start, fusion, lgb.Booster(model_file=str(model_path)), report, calibrated)

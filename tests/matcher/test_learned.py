@@ -142,10 +142,43 @@ def test_a_learned_model_reranks_as_it_learned(
     assert {"semantic", "lexical", "activity"} <= set(after[0].explanation.components)
 
 
+def test_a_calibrated_model_scores_on_the_linear_scale_in_its_own_order(
+    encoder: Encoder, linear: MatchEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest's calibration maps the raw output piecewise linearly (and linearly past its
+    ends) without changing the model's order."""
+    raw_dir = _train(linear, tmp_path / "raw")
+    knots = {"raw": [-1.0, 0.0, 1.0], "score": [0.2, 0.5, 1.5]}
+    calibrated_dir = _train(linear, tmp_path / "calibrated", calibration=knots)
+    monkeypatch.setenv("CROSSLINK_RANKER", "learned")
+    request = MatchRequest(text="laser welding research on aluminium", limit=100)
+    found = {}
+    for name, directory in (("raw", raw_dir), ("calibrated", calibrated_dir)):
+        monkeypatch.setenv("CROSSLINK_RANKER_MODEL", str(directory))
+        found[name] = _engine(encoder, tmp_path / name).match(request).data
+    assert [r.profile.id for r in found["raw"]] == [r.profile.id for r in found["calibrated"]]
+    raw = [r.score for r in found["raw"]]
+    assert max(raw) > min(raw)  # the model tells the candidates apart
+
+    def mapped(x: float) -> float:  # the slopes of the end segments carry on past the ends
+        if x < -1:
+            return 0.2 + (x + 1) * 0.3
+        if x > 1:
+            return 1.5 + (x - 1) * 1.0
+        return float(np.interp(x, knots["raw"], knots["score"]))
+
+    scores = [r.score for r in found["calibrated"]]
+    assert scores == pytest.approx([mapped(x) for x in raw], abs=1e-9)
+
+
 @pytest.mark.parametrize(
     "manifest",
-    [{"features": [*FEATURE_NAMES[:-1], "something_else"]}, {"encoder": "another/encoder"}],
-    ids=["features", "encoder"],
+    [
+        {"features": [*FEATURE_NAMES[:-1], "something_else"]},
+        {"encoder": "another/encoder"},
+        {"calibration": {"raw": [1.0, 0.0], "score": [0.0, 1.0]}},
+    ],
+    ids=["features", "encoder", "calibration"],
 )
 def test_a_model_that_does_not_fit_falls_back_to_linear(
     encoder: Encoder,

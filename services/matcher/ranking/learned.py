@@ -9,6 +9,15 @@ or the model file itself with `manifest.json` beside it), else from the packaged
 when a valid model is present, else the linear weights), `linear`, or `learned`. A missing model,
 a manifest whose features are not FEATURE_NAMES or an encoder other than the running one falls
 back to the linear weights with one logged warning (at start, not per match).
+
+The model's raw output is on no particular scale, while the public `score`, alert `min_score`
+thresholds and the feedback lift are set for the linear weights' score. So the manifest carries
+a `calibration`: the quantiles of the raw score and of the linear score over the top
+candidates of the training queries (`eval.ltr.calibration`). `LearnedRanker.score` maps the raw
+score through them (piecewise linear, extended linearly past both ends), which keeps the
+model's order and puts its scores on the linear score's scale: a score reached by the top 5%
+of the linear ranking's candidates is reached by the top 5% of the model's. A manifest without
+one gives the raw score.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ if TYPE_CHECKING:  # imported when a model is loaded: LightGBM pulls in scikit-l
 __all__ = [
     "MANIFEST",
     "MODEL",
+    "Calibration",
     "PACKAGED",
     "LearnedRanker",
     "RankerMode",
@@ -52,18 +62,64 @@ def encoder_label(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """A strictly increasing map from the model's raw score onto the linear score's scale."""
+
+    raw: np.ndarray  # strictly increasing knots of the raw score
+    score: np.ndarray  # the score at each knot, strictly increasing
+
+    @classmethod
+    def parse(cls, value: object) -> Calibration | None:
+        """From the manifest's `{"raw": [...], "score": [...]}`; None when absent.
+
+        Raises:
+            ValueError: when it is present but not two increasing lists of equal length ≥ 2.
+        """
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise ValueError("calibration is not an object")
+        raw = np.asarray(value.get("raw"), dtype=np.float64)
+        score = np.asarray(value.get("score"), dtype=np.float64)
+        if raw.ndim != 1 or raw.shape != score.shape or len(raw) < 2:
+            raise ValueError("calibration wants 'raw' and 'score' lists of one length ≥ 2")
+        if not (np.all(np.diff(raw) > 0) and np.all(np.diff(score) > 0)):
+            raise ValueError("calibration knots must be strictly increasing")
+        if not (np.all(np.isfinite(raw)) and np.all(np.isfinite(score))):
+            raise ValueError("calibration knots must be finite")
+        return cls(raw, score)
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        inside = np.interp(raw, self.raw, self.score)
+        low = (self.score[1] - self.score[0]) / (self.raw[1] - self.raw[0])
+        high = (self.score[-1] - self.score[-2]) / (self.raw[-1] - self.raw[-2])
+        below = self.score[0] + (raw - self.raw[0]) * low
+        above = self.score[-1] + (raw - self.raw[-1]) * high
+        result: np.ndarray = np.where(
+            raw < self.raw[0], below, np.where(raw > self.raw[-1], above, inside)
+        )
+        return result
+
+
+@dataclass(frozen=True)
 class LearnedRanker:
     """A loaded model and the manifest it was checked against."""
 
     booster: lightgbm.Booster
     manifest: dict[str, object]
     path: Path
+    calibration: Calibration | None = None
 
-    def score(self, features: np.ndarray) -> np.ndarray:
-        """One score per row of a `feature_matrix` (higher ranks first)."""
+    def raw(self, features: np.ndarray) -> np.ndarray:
+        """The model's own output per row of a `feature_matrix` (higher ranks first)."""
         if not len(features):
             return np.zeros(0, dtype=np.float64)
         return np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """One score per row, on the linear score's scale when the model is calibrated."""
+        raw = self.raw(features)
+        return self.calibration(raw) if self.calibration is not None and len(raw) else raw
 
 
 def _paths(location: Path) -> tuple[Path, Path]:
@@ -94,6 +150,10 @@ def _check(location: Path, encoder: str) -> tuple[LearnedRanker | None, str]:
             f"the ranker model at {location} was trained with encoder {trained_with!r}; "
             f"this matcher runs {encoder_label(encoder)!r}"
         )
+    try:
+        calibration = Calibration.parse(manifest.get("calibration"))
+    except ValueError as exc:
+        return None, f"the ranker manifest {manifest_path} has a bad calibration: {exc}"
     import lightgbm
 
     try:
@@ -105,7 +165,7 @@ def _check(location: Path, encoder: str) -> tuple[LearnedRanker | None, str]:
             f"the ranker model {model} takes {booster.num_feature()} features, "
             f"not {len(FEATURE_NAMES)}"
         )
-    return LearnedRanker(booster, manifest, model), ""
+    return LearnedRanker(booster, manifest, model, calibration), ""
 
 
 def load_ranker(mode: RankerMode, location: Path | None, encoder: str) -> LearnedRanker | None:
