@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     variants = (args.variants or {}) | (ablations() if args.ablation else {})
     started = time.monotonic()
     data = load_cordis(settings.cordis_dir)
-    encoder = CachingEncoder(settings.model or default_model(), settings.cache_dir)
+    encoder = CachingEncoder.configured(settings, settings.model or default_model())
     cells: list[report.Cell] = []
     methods: list[str] = []
     for cutoff in sorted(settings.eval_cutoffs):

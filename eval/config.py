@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,10 @@ class EvalSettings(BaseSettings):
         description="The raw CORDIS tables (not part of the product)",
     )
     model: str | None = Field(default=None, description="Model name or path; default MiniLM")
+    encoder_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        default="onnx-int8",
+        description="The matcher's setting (CROSSLINK_ENCODER_BACKEND): eval embeds as it serves",
+    )
     eval_cutoff: date = Field(
         default=date(2024, 1, 1), description="One split's cutoff (eval.fit, bench quality)"
     )

@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from eval.cache import VectorCache, key
+from eval.config import EvalSettings
 from eval.dataset import Query, Split
 from eval.runner import Ranker, excluded, relevant, top
 from models.matching import MatchFilters, MatchRequest
 from models.profiles import ProfilePublic
 from services.matcher import wiring
 from services.matcher.config import MatcherSettings
-from services.matcher.embedding import Encoder
+from services.matcher.embedding import Backend, Encoder
 from services.matcher.ranking import (
     COMPONENTS,
     FEATURE_NAMES,
@@ -59,10 +60,20 @@ class CachingEncoder(Encoder):
     """Encoder whose `encode` (and `encode_queries`) only computes texts it has not seen, in this
     run or a cached one (eval/cache.py)."""
 
-    def __init__(self, model: str, cache_dir: Path) -> None:
-        super().__init__(model)
-        self._cache = VectorCache(model, cache_dir)
+    def __init__(self, model: str, cache_dir: Path, backend: Backend = "torch") -> None:
+        super().__init__(
+            model, backend=backend, cache_dir=cache_dir / "models" if backend != "torch" else None
+        )
+        # Keyed by the encoder's name (the model, and the backend unless torch): vectors of
+        # another backend are never mixed in.
+        self._cache = VectorCache(self.name, cache_dir)
         self.path = self._cache.path
+
+    @classmethod
+    def configured(cls, settings: EvalSettings, model: str) -> CachingEncoder:
+        """The encoder as the matcher runs it (`CROSSLINK_ENCODER_BACKEND`, default
+        `onnx-int8`), so what is trained and evaluated is what serves."""
+        return cls(model, settings.cache_dir, settings.encoder_backend)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = EvalSettings(eval_cutoff=args.cutoff, eval_queries_before=args.queries_before)
     started = time.monotonic()
     split = build_split(load_cordis(settings.cordis_dir), settings)
-    encoder = CachingEncoder(settings.model or default_model(), settings.cache_dir)
+    encoder = CachingEncoder.configured(settings, settings.model or default_model())
     start = RankingWeights(**(RankingWeights().model_dump() | (args.start or {})))
     engine = build_engine(split, encoder, public_profiles(split), start)
     encoder.save()

@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     from eval.engine import CachingEncoder
     from services.profiles.cordis import load_cordis
 
-    encoder = CachingEncoder(settings.model or default_model(), settings.cache_dir)
+    encoder = CachingEncoder.configured(settings, settings.model or default_model())
     result = trained(load_cordis(settings.cordis_dir), settings, cutoff, encoder)
     if result.booster is None:
         print(f"error: no training query before {cutoff} has a relevant candidate", file=sys.stderr)
