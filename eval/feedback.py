@@ -10,13 +10,16 @@ The simulation (issue 20) on one time split of the evaluation:
 2. The marks go through the profiles service's own code (`services.profiles.feedback`
    `add_feedback` with its per-caller daily cap, then `count_endorsements`: distinct callers per
    candidate) into a real SQLite database, and the counts into the matcher's `FeedbackBoard`
-   (its saturation and weight), exactly as `services.matcher.feedback` syncs them.
+   (its weight, saturation and quorum: the aggregate counts only from `quorum` distinct callers
+   on), exactly as `services.matcher.feedback` syncs them.
 3. Test side (`eval.dataset.build_split` at the test cutoff): every test query is ranked by
    `engine.match` with an empty board and with each noise setting's board; nDCG@10 and R@10 by
    `eval.runner.evaluate`. Nothing is fitted on the test queries.
 4. Attack: for test queries (setting `new`), the candidate at a given rank (just outside the
    top 10, and lower) gets a burst of N fake `relevant` marks from one caller (each a distinct
    mark: another need text), on top of the honest feedback; the rank it reaches is reported.
+   The same with `quorum` colluding callers, each bursting N marks (fewer N: one caller's
+   repeated marks count once anyway).
 
 Both splits are built over one seeded sample of the organisations (`CROSSLINK_EVAL_POOL`;
 0 = all), so an organisation keeps its identity from the training side to the test side.
@@ -53,11 +56,21 @@ from services.profiles.db import create_tables, make_engine
 from services.profiles.feedback import add_feedback, count_endorsements
 from services.profiles.tables import Profile
 
-__all__ = ["NOISE", "Noise", "Simulation", "main", "restrict", "simulate"]
+__all__ = [
+    "NOISE",
+    "Noise",
+    "Simulation",
+    "attack_plans",
+    "lift_bound",
+    "main",
+    "restrict",
+    "simulate",
+]
 
 log = logging.getLogger("eval.feedback")
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 BURSTS = (1, 10, 100, 1000)
+COLLUDING_BURSTS = (1, 100)  # per colluding caller, for `quorum` callers
 START_RANKS = (11, 20, 50)
 DEPTH = 20  # results asked per test query (the measures need 10; the eval mask may drop some)
 ATTACK_DEPTH = 100  # the most results a match returns
@@ -147,7 +160,11 @@ def _stub(pid: int, record: dict[str, object]) -> Profile:
 def board(counts: FeedbackCounts) -> FeedbackBoard:
     """The matcher's board, configured as the matcher is, holding `counts`."""
     settings = MatcherSettings()
-    result = FeedbackBoard(weight=settings.feedback_weight, saturation=settings.feedback_saturation)
+    result = FeedbackBoard(
+        weight=settings.feedback_weight,
+        saturation=settings.feedback_saturation,
+        quorum=settings.feedback_quorum,
+    )
     result.replace(counts.counts)
     return result
 
@@ -220,17 +237,20 @@ class Simulation:
     test_queries: dict[str, int]
     marks: list[dict[str, Any]]  # per noise: true / false marks, candidates with a count
     quality: dict[str, dict[str, dict[str, float]]]  # method -> setting -> nDCG@10, R@10
-    attack: list[dict[str, Any]]  # per (start rank, burst): targets, best rank, in top 10
+    attack: list[dict[str, Any]]  # per (start rank, callers, burst): targets, best rank, ...
+    quorum: int = 1  # distinct endorsers from which the matcher's aggregate counts
     bound: float = 0.0  # the most one caller adds to anybody else's score
+    collusion_bound: float = 0.0  # the most `quorum` colluding callers add
     seconds: float = 0.0
 
 
-def lift_bound() -> float:
-    """The most one caller adds to a candidate's score in anybody else's ranking: one more
-    endorser on the board (from 0 to 1, the largest step of its log curve)."""
-    empty, one = FeedbackBoard(), board(FeedbackCounts(counts={1: 1}))
-    ids = np.array([1], dtype=np.int64)
-    return float(one.weight * (one.component(ids, [])[0] - empty.component(ids, [])[0]))
+def lift_bound(callers: int = 1) -> float:
+    """The most `callers` more endorsers add to a candidate's score in anybody else's ranking,
+    over every count it may already have (the matcher's board: 0 below the quorum, log above)."""
+    chosen = board(FeedbackCounts(counts={}))
+    have = np.arange(chosen.saturation + 1, dtype=np.float64)
+    steps = chosen.aggregate(have + callers) - chosen.aggregate(have)
+    return float(chosen.weight * 0.5 * steps.max())
 
 
 def attack(
@@ -239,13 +259,17 @@ def attack(
     tmp: Path,
     honest: Marks,
     victims: list[Query],
-    bursts: Iterable[int],
+    plans: Iterable[tuple[int, int]],
     starts: Iterable[int],
 ) -> list[dict[str, Any]]:
-    """One caller per target bursts N fake `relevant` marks (distinct need texts) for the
-    candidate at rank `start` of a victim query, on top of the honest feedback: the rank the
-    target reaches, its score lift, and its score gap to rank 10 before the burst."""
-    engine.feedback = board(store(tmp / "honest.db", test, honest).counts())
+    """For each plan (C callers, N marks), C callers per target each burst N fake `relevant`
+    marks (distinct need texts) for the candidate at rank `start` of a victim query, on top of
+    the honest feedback: the rank the target reaches, its score lift, its score gap to rank 10
+    before the burst, and how many targets were lifted although the honest endorsers plus the
+    C callers stay below the quorum (0 unless the quorum leaks)."""
+    honest_counts = store(tmp / "honest.db", test, honest).counts().counts
+    engine.feedback = board(FeedbackCounts(counts=honest_counts))
+    quorum = engine.feedback.quorum
     targets: list[tuple[int, Query, int, float, float]] = []  # start, victim, id, score, gap
     for query in victims:
         before = scored(engine, test, query, "new", ATTACK_DEPTH)
@@ -254,15 +278,16 @@ def attack(
                 pid, score = before[s - 1]
                 targets.append((s, query, pid, score, before[9][1] - score))
     rows = []
-    for n in bursts:
-        db = store(tmp / f"burst-{n}.db", test, honest)
+    for c, n in plans:
+        db = store(tmp / f"burst-{c}-{n}.db", test, honest)
         for s, query, target, _, _ in targets:
-            for k in range(n):
-                voter = f"attacker-{s}-{query.project_id}"
-                db.mark(voter, target, Signal.relevant, need_text=f"burst {k}")
+            for j in range(c):
+                voter = f"attacker-{s}-{query.project_id}-{j}"
+                for k in range(n):
+                    db.mark(voter, target, Signal.relevant, need_text=f"burst {k}")
         engine.feedback = board(db.counts())
         for s in starts:
-            reached, lifts, gaps = [], [], []
+            reached, lifts, gaps, leaks = [], [], [], 0
             for start, query, target, score, gap in targets:
                 if start != s:
                     continue
@@ -273,21 +298,36 @@ def attack(
                 lifts.append(after.get(target, score) - score)
                 if rank <= 10:
                     gaps.append(gap)
+                if honest_counts.get(target, 0) + c < quorum and lifts[-1] > 1e-9:
+                    leaks += 1
             if reached:
                 rows.append(
                     {
                         "start": s,
+                        "callers": c,
                         "burst": n,
                         "targets": len(reached),
                         "best": min(reached),
                         "median": float(np.median(reached)),
                         "in_top10": sum(r <= 10 for r in reached),
+                        "lifted": sum(lift > 1e-9 for lift in lifts),
+                        "lifted_below_quorum": leaks,
                         "max_lift": max(lifts),
                         "max_gap_entered": max(gaps, default=0.0),
                         "min_gap": min(g for st, *_, g in targets if st == s),
                     }
                 )
     return rows
+
+
+def attack_plans(
+    bursts: Iterable[int], colluding_bursts: Iterable[int], quorum: int
+) -> list[tuple[int, int]]:
+    """(callers, marks each): one caller with every burst, then `quorum` colluding callers."""
+    plans = [(1, n) for n in bursts]
+    if quorum > 1:
+        plans += [(quorum, n) for n in colluding_bursts]
+    return plans
 
 
 def simulate(
@@ -297,6 +337,7 @@ def simulate(
     *,
     noises: Iterable[Noise] = NOISE,
     bursts: Iterable[int] = BURSTS,
+    colluding_bursts: Iterable[int] = COLLUDING_BURSTS,
     starts: Iterable[int] = START_RANKS,
     victims: int = 30,
 ) -> Simulation:
@@ -355,7 +396,9 @@ def simulate(
         pool = [q for q in test.queries if q.relevant_new]
         chosen = pick(pool, min(victims, len(pool)))
         honest = marks[min(1, len(marks) - 1)]  # the attack lands on top of noisy feedback
-        rows = attack(engine, test, tmp, honest, chosen, bursts, starts)
+        quorum = MatcherSettings().feedback_quorum
+        plans = attack_plans(bursts, colluding_bursts, quorum)
+        rows = attack(engine, test, tmp, honest, chosen, plans, starts)
     return Simulation(
         profiles=len(test.profiles),
         train_queries=len(train.queries),
@@ -363,7 +406,9 @@ def simulate(
         marks=summary,
         quality=quality,
         attack=rows,
+        quorum=quorum,
         bound=lift_bound(),
+        collusion_bound=lift_bound(quorum),
         seconds=time.monotonic() - started,
     )
 
@@ -381,8 +426,9 @@ def render(sim: Simulation, command: str, machine: str) -> str:
         "partners in crosslink's top 10 `contacted`/`relevant`, missing a share of them, and "
         "marks non-partners there `relevant` by mistake. The marks go through the profiles "
         "service's `add_feedback` (per-caller daily cap) and `count_endorsements` (distinct "
-        "callers per candidate) into the matcher's `FeedbackBoard`; the test queries are "
-        "ranked by `MatchEngine.match` with that board and without it.",
+        "callers per candidate) into the matcher's `FeedbackBoard`, which counts a candidate's "
+        f"endorsers only from a quorum of {sim.quorum} distinct callers on; the test queries "
+        "are ranked by `MatchEngine.match` with that board and without it.",
         "",
         "| noise | partners missed | false-mark chance | true marks | false marks "
         "| candidates with endorsers | most endorsers |",
@@ -401,23 +447,26 @@ def render(sim: Simulation, command: str, machine: str) -> str:
         lines.append(f"| {name} | {cells} |")
     lines += [
         "",
-        "Attack: one caller bursts N fake `relevant` marks (each a distinct mark) for the "
-        "candidate at a given rank of a test query (new partners), on top of the noisy "
-        "feedback; the rank it reaches for that query (N = 1 is a single mark), its score "
-        "lift, and its score gap to rank 10 before the burst (smallest over the targets; "
-        "largest among those that reached the top 10). "
+        "Attack: C callers (one, or a quorum colluding) each burst N fake `relevant` marks "
+        "(each a distinct mark) for the candidate at a given rank of a test query (new "
+        "partners), on top of the noisy feedback; the rank it reaches for that query (N = 1 is "
+        "a single mark), how many targets were lifted at all, the largest score lift, and the "
+        "score gap to rank 10 before the burst (smallest over the targets; largest among those "
+        "that reached the top 10). "
         f"The most one caller can add to anybody else's score is {sim.bound:.4f} "
-        "(one endorser on the matcher's board).",
+        f"(the quorum-th endorser on the matcher's board, when {sim.quorum - 1} others "
+        "already endorse the candidate; nothing below that), "
+        f"the most {sim.quorum} colluding callers can add {sim.collusion_bound:.4f}.",
         "",
-        "| start rank | N marks | targets | best rank reached | median rank | in the top 10 "
-        "| largest lift | smallest gap | largest gap that entered |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| start rank | callers | N marks each | targets | best rank reached | median rank "
+        "| in the top 10 | lifted | largest lift | smallest gap | largest gap that entered |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in sim.attack:
         lines.append(
-            f"| {row['start']} | {row['burst']} | {row['targets']} | {row['best']} "
-            f"| {row['median']:.0f} | {row['in_top10']} | {row['max_lift']:.4f} "
-            f"| {row['min_gap']:.4f} | {row['max_gap_entered']:.4f} |"
+            f"| {row['start']} | {row['callers']} | {row['burst']} | {row['targets']} "
+            f"| {row['best']} | {row['median']:.0f} | {row['in_top10']} | {row['lifted']} "
+            f"| {row['max_lift']:.4f} | {row['min_gap']:.4f} | {row['max_gap_entered']:.4f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -453,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         f"CROSSLINK_EVAL_POOL={settings.eval_pool} "
         f"CROSSLINK_EVAL_QUERIES={settings.eval_queries} "
         f"CROSSLINK_EVAL_TRAIN_QUERIES={settings.eval_train_queries} "
+        f"CROSSLINK_FEEDBACK_QUORUM={sim.quorum} "
         f"python -m eval.feedback --victims {args.victims}"  # = make eval-feedback
     )
     section = render(sim, command, args.machine or "this machine")

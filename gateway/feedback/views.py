@@ -40,7 +40,8 @@ async def post_feedback(
 ) -> FeedbackPublic:
     """Mark a suggested partner. `hide` and `not_relevant` take it out of your results for
     that seeker (or, without one, all your searches) from the next request on; `relevant` and
-    `contacted` move it up for you and count, once per caller, in everyone's ranking. Without
+    `contacted` move it up for you and count, once per caller and from a quorum of callers
+    on, in everyone's ranking. Without
     an API key the mark belongs to this browser (a cookie it is given here)."""
     identity = identify(request, caller, mint=True)
     assert identity is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from crosslink.settings import ProfilesClientSettings
@@ -100,6 +100,12 @@ class MatcherSettings(ProfilesClientSettings):
     feedback_saturation: int = Field(
         default=20, ge=1, description="Distinct endorsers at which the aggregate feedback is full"
     )
+    feedback_quorum: int = Field(
+        default=3,
+        ge=1,
+        description="Distinct endorsers a candidate needs before the aggregate feedback counts "
+        "(at most the saturation)",
+    )
     ranker: Literal["auto", "linear", "learned"] = Field(
         default="linear",
         description="linear: the fitted weights; auto: the learned model when a valid one is "
@@ -112,6 +118,15 @@ class MatcherSettings(ProfilesClientSettings):
     # Hubs whose profiles' partner lists are taken at their word, like the operator's imports
     # (index/graph.py); other hubs' links count once both organisations state them.
     trusted_hubs: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _quorum_within_saturation(self) -> MatcherSettings:
+        if self.feedback_quorum > self.feedback_saturation:
+            raise ValueError(
+                f"feedback_quorum ({self.feedback_quorum}) must not exceed "
+                f"feedback_saturation ({self.feedback_saturation})"
+            )
+        return self
 
     @field_validator("trusted_hubs", mode="before")
     @classmethod

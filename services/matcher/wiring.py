@@ -57,7 +57,9 @@ def build_engine(
         trusted_hubs=settings.trusted_hubs,
     )
     feedback = FeedbackBoard(
-        weight=settings.feedback_weight, saturation=settings.feedback_saturation
+        weight=settings.feedback_weight,
+        saturation=settings.feedback_saturation,
+        quorum=settings.feedback_quorum,
     )
     return MatchEngine(
         encoder,

