@@ -496,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = EvalSettings()
     from eval.__main__ import default_model
 
-    encoder = CachingEncoder(settings.model or default_model(), settings.cache_dir)
+    encoder = CachingEncoder.configured(settings, settings.model or default_model())
     sim = simulate(load_cordis(settings.cordis_dir), settings, encoder, victims=args.victims)
     command = (
         f"CROSSLINK_EVAL_POOL={settings.eval_pool} "
