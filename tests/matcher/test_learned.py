@@ -228,6 +228,7 @@ def test_the_packaged_model_loads_at_start_and_ranks_http_matches(
     `CROSSLINK_RANKER=auto` and no `CROSSLINK_RANKER_MODEL`, and orders its matches."""
     manifest = json.loads((PACKAGED / "manifest.json").read_text())
     assert manifest["features"] == list(FEATURE_NAMES)
+    assert len(manifest["calibration"]["raw"]) >= 2  # its scores are on the linear scale
     assert manifest["encoder"] == encoder_label(default_model())
     monkeypatch.delenv("CROSSLINK_RANKER_MODEL", raising=False)
     monkeypatch.setenv("CROSSLINK_RANKER", "auto")
