@@ -150,6 +150,18 @@ class LexiconKeeper:
             self._refresh()
         return self.lexicon
 
+    def restore(self, lexicon: Lexicon) -> None:
+        """Take a lexicon built over exactly the current token map (a snapshot's)."""
+        with self.build_lock:
+            self.lexicon, self.stale = lexicon, False
+
+    def settled(self) -> Lexicon | None:
+        """The lexicon when it is built over the current token map (not stale, no rebuild
+        under way), else None (call with the read lock held)."""
+        with self.build_lock:
+            fresh = not self.stale and not self.rebuilding()
+            return self.lexicon if fresh else None
+
     def settle(self, timeout: float | None = None) -> None:
         """Wait until a rebuild in the background (if any) has landed."""
         thread = self.thread

@@ -62,6 +62,24 @@ class PassageStore:
             rows[i] = row
         return rows
 
+    def restore(self, texts: list[str], vectors: np.ndarray, refs: np.ndarray) -> None:
+        """Fill an empty store with distinct `texts` as rows 0..n-1 (a snapshot's), their
+        `vectors` and reference counts."""
+        if self._used or len(texts) != len(vectors) or len(texts) != len(refs):
+            raise ValueError("restore fills an empty store with one vector and count per text")
+        size = max(1024, len(texts))
+        dtype = np.float16 if size > self.compact_above else np.float32
+        self._matrix = np.zeros((size, self.dimension), dtype=dtype)
+        self._matrix[: len(texts)] = vectors
+        self._refs = np.zeros(size, dtype=np.int64)
+        self._refs[: len(texts)] = refs
+        self._keys = {row: _key(text) for row, text in enumerate(texts)}
+        self._rows = {key: row for row, key in self._keys.items()}
+        self._used = len(texts)
+        self._free = [row for row in range(len(texts)) if not refs[row]]
+        for row in self._free:
+            del self._rows[self._keys.pop(row)]
+
     def retain(self, rows: np.ndarray) -> np.ndarray:
         """One more reference to each of these rows (for a profile keeping its texts)."""
         np.add.at(self._refs, rows, 1)
