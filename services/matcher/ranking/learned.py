@@ -9,12 +9,22 @@ or the model file itself with `manifest.json` beside it), else from the packaged
 when a valid model is present, else the linear weights), `linear`, or `learned`. A missing model,
 a manifest whose features are not FEATURE_NAMES or an encoder other than the running one falls
 back to the linear weights with one logged warning (at start, not per match).
+
+Loading a model imports LightGBM. Its package imports scikit-learn when it is installed (for
+its `LGBMRanker`-style API, ~1.3 s of a matcher's start), which scoring a `Booster` never uses:
+a process that has imported neither loads LightGBM without it (`lightgbm.compat` takes
+scikit-learn as absent), so in a `crosslink serve matcher` process `lightgbm.LGBMRanker` and
+friends raise LightGBM's "scikit-learn is required"; import lightgbm first (as `eval` and the
+tests do) to have them. The booster and its predictions are the same either way.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
+import threading
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -33,6 +43,7 @@ __all__ = [
     "LearnedRanker",
     "RankerMode",
     "encoder_label",
+    "import_lightgbm",
     "load_ranker",
 ]
 
@@ -42,6 +53,24 @@ RankerMode = Literal["auto", "linear", "learned"]
 PACKAGED = Path(__file__).parent / "model"
 MODEL = "model.txt"
 MANIFEST = "manifest.json"
+
+
+_import_lock = threading.Lock()
+
+
+def import_lightgbm() -> types.ModuleType:
+    """`lightgbm`, imported without scikit-learn unless one of them is imported already."""
+    with _import_lock:
+        if "lightgbm" in sys.modules or "sklearn" in sys.modules:
+            import lightgbm
+
+            return lightgbm
+        sys.modules["sklearn"] = None  # type: ignore[assignment]  # import sklearn: ImportError
+        try:
+            import lightgbm
+        finally:
+            del sys.modules["sklearn"]
+        return lightgbm
 
 
 def encoder_label(name: str) -> str:
@@ -94,8 +123,7 @@ def _check(location: Path, encoder: str) -> tuple[LearnedRanker | None, str]:
             f"the ranker model at {location} was trained with encoder {trained_with!r}; "
             f"this matcher runs {encoder_label(encoder)!r}"
         )
-    import lightgbm
-
+    lightgbm = import_lightgbm()
     try:
         booster = lightgbm.Booster(model_file=str(model))
     except lightgbm.basic.LightGBMError as exc:
