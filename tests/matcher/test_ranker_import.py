@@ -17,6 +17,7 @@ from services.matcher.ranking.learned import MODEL, PACKAGED
 CODE = """
 import json, sys
 import numpy as np
+from services.matcher.config import default_model
 from services.matcher.ranking.learned import load_ranker
 ranker = load_ranker("auto", None, default_model())
 features = np.array(json.loads(sys.stdin.read()), dtype=np.float32)
