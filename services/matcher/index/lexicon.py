@@ -17,12 +17,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import bm25s
 import numpy as np
-from bm25s.tokenization import Tokenized
 
 from services.matcher.text.tokens import Vocabulary
+
+if TYPE_CHECKING:  # imported where BM25 is built or loaded: bm25s pulls in SciPy (~0.3 s),
+    import bm25s  # which a matcher's start imports beside the encoder's (wiring.prefetch)
 
 __all__ = ["Lexicon", "LexiconKeeper", "ShuttingDown", "build_elsewhere", "build_lexicon"]
 
@@ -45,6 +47,9 @@ class Lexicon:
         doc_freq = np.zeros(vocabulary_size, dtype=np.int64)
         retriever = None
         if docs:
+            import bm25s
+            from bm25s.tokenization import Tokenized
+
             distinct = np.concatenate([np.unique(d) for d in docs] + [np.zeros(0, np.int32)])
             doc_freq = np.bincount(distinct, minlength=vocabulary_size)[:vocabulary_size]
             retriever = bm25s.BM25()

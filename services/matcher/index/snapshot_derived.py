@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import bm25s
 import numpy as np
 
 from services.matcher.index.lexicon import Lexicon
@@ -50,6 +49,8 @@ def read_lexicon(folder: Path, profile_ids: np.ndarray, vocabulary_size: int) ->
         return None
     bm25 = None
     if len(ids):
+        import bm25s
+
         bm25 = bm25s.BM25.load(str(folder / BM25_DIR), show_progress=False)
     return Lexicon(ids=ids, size=size, doc_freq=doc_freq, bm25=bm25)
 
