@@ -13,7 +13,6 @@ from services.matcher.index import FaissIndex, ProfileIndex
 from services.matcher.intel import IntelState
 from services.matcher.ranking import MatchEngine, RankingWeights, load_ranker
 from services.matcher.ranking.feedback import FeedbackBoard
-from services.matcher.ranking.learned import import_lightgbm
 from services.matcher.sync import FeedFollower
 
 __all__ = [
@@ -34,15 +33,13 @@ def limit_threads(settings: MatcherSettings) -> None:
     threadpoolctl.threadpool_limits(limits=settings.search_threads, user_api="blas")
 
 
-def prefetch_imports(settings: MatcherSettings) -> None:
-    """Import what the snapshot restore and the ranker will need (bm25s and SciPy; LightGBM
-    unless the ranker is linear): the app runs this beside `build_encoder`, whose work (hashing
-    the weights, ONNX Runtime's session) mostly leaves the interpreter free, so a restart pays
-    for these imports only once (wall clock), not after it."""
+def prefetch_imports() -> None:
+    """Import what the snapshot restore will need (bm25s and SciPy): the app runs this beside
+    `build_encoder`, whose work (hashing the weights, ONNX Runtime's session) mostly leaves the
+    interpreter free, so a restart does not wait for these imports after it. (LightGBM is not
+    imported here: `learned.import_lightgbm` hides scikit-learn from the whole process while it
+    runs, which an encoder being built beside it, through transformers, could trip over.)"""
     import bm25s  # noqa: F401
-
-    if settings.ranker != "linear":
-        import_lightgbm()
 
 
 def build_encoder(settings: MatcherSettings, *, backend: Backend | None = None) -> Encoder:
