@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install run test lint format typecheck bench bench-smoke eval eval-feedback clean
+.PHONY: help install run test lint format typecheck bench bench-smoke bench-restart eval eval-feedback clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ bench: $(STAMP) ## Benchmarks, crosslink against the naive baseline, side by sid
 
 bench-smoke: $(STAMP) ## Every benchmark section on a few profiles (minutes; writes nothing)
 	$(BIN)/python -m bench --smoke
+
+bench-restart: $(STAMP) ## Matcher restart to ready on the demo data, median of 3 (BENCH_ARGS=--before DIR)
+	$(BIN)/python -m bench.restart $(BENCH_ARGS)
 
 eval: $(STAMP) ## Quality evaluation on the CORDIS time split (writes docs/QUALITY.md figures)
 	$(BIN)/python -m eval

@@ -65,9 +65,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         wiring.limit_threads(settings)
         demote_feed_requests()
+        prefetch = asyncio.ensure_future(run_in_threadpool(wiring.prefetch_imports))
         model = encoder
         if model is None:
             model = await run_in_threadpool(functools.partial(wiring.build_encoder, settings))
+        await prefetch
         model.observer = observe_encoding
         engine = wiring.build_engine(settings, model)
         await run_in_threadpool(engine.load, settings.resolved_index_dir)

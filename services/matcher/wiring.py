@@ -15,7 +15,14 @@ from services.matcher.ranking import MatchEngine, RankingWeights, load_ranker
 from services.matcher.ranking.feedback import FeedbackBoard
 from services.matcher.sync import FeedFollower
 
-__all__ = ["build_encoder", "build_engine", "build_follower", "build_intel", "limit_threads"]
+__all__ = [
+    "build_encoder",
+    "build_engine",
+    "build_follower",
+    "build_intel",
+    "limit_threads",
+    "prefetch_imports",
+]
 
 
 def limit_threads(settings: MatcherSettings) -> None:
@@ -24,6 +31,15 @@ def limit_threads(settings: MatcherSettings) -> None:
     (43 vs 26 ms on the full set)."""
     faiss.omp_set_num_threads(settings.search_threads)
     threadpoolctl.threadpool_limits(limits=settings.search_threads, user_api="blas")
+
+
+def prefetch_imports() -> None:
+    """Import what the snapshot restore will need (bm25s and SciPy): the app runs this beside
+    `build_encoder`, whose work (hashing the weights, ONNX Runtime's session) mostly leaves the
+    interpreter free, so a restart does not wait for these imports after it. (LightGBM is not
+    imported here: `learned.import_lightgbm` hides scikit-learn from the whole process while it
+    runs, which an encoder being built beside it, through transformers, could trip over.)"""
+    import bm25s  # noqa: F401
 
 
 def build_encoder(settings: MatcherSettings, *, backend: Backend | None = None) -> Encoder:

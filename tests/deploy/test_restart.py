@@ -49,6 +49,15 @@ def _matches(services: Stack) -> bool:
     return response.status_code == 200 and len(response.json()["data"]) == 5
 
 
+def _answers(services: Stack) -> list[Any]:
+    """What the matcher answers for the query and for each profile, as served."""
+    url = services.url("matcher")
+    answers = [httpx.post(f"{url}/match", json=QUERY, timeout=10).json()]
+    for pid in range(1, len(SAMPLES) + 1):
+        answers.append(httpx.get(f"{url}/profiles/{pid}/matches", timeout=10).json())
+    return answers
+
+
 def _info_lines(path: Path, since: int) -> list[dict[str, Any]]:
     lines = path.read_text(errors="replace").splitlines()[since:]
     records = [json.loads(line) for line in lines if line.startswith("{")]
@@ -60,6 +69,7 @@ def test_gateway_answers_promptly_after_a_matcher_restart(services: Stack) -> No
     models = services.tmp / "data" / "models"
     (built,) = models.glob("*/model-int8.onnx")
     stamp = built.stat().st_mtime_ns
+    before = _answers(services)
 
     services.stop("matcher")  # writes its snapshot on the way out
     manifest = json.loads((services.tmp / "matcher" / "manifest.json").read_text())
@@ -75,6 +85,8 @@ def test_gateway_answers_promptly_after_a_matcher_restart(services: Stack) -> No
     answered = time.monotonic()
     # The gateway does not hold a restarted matcher back: it answers as soon as it is ready.
     assert answered - ready < 1.0, (ready - started, answered - ready)
+    # The restored engine answers every match as before the restart.
+    assert _answers(services) == before
     # The export and the quantisation are reused, not redone.
     assert built.stat().st_mtime_ns == stamp
     assert list(models.glob("*/model-int8.onnx")) == [built]

@@ -2,8 +2,9 @@
 
 `ids` (the passage-id scheme), `vectors` (the vector index), `store` (the passage vectors
 candidates are scored on), `lexicon` (BM25 and its rebuild), `columns` (filter columns),
-`graph` (partners), `snapshot` (the on-disk format) and `profiles` (the `ProfileIndex` that owns
-the writes) with its read-only `view`.
+`graph` (partners), `snapshot` (the on-disk format, with `snapshot_profiles`: the profiles as
+columns, `snapshot_derived`: BM25 and the partner links, `snapshot_index`: save and restore)
+and `profiles` (the `ProfileIndex` that owns the writes) with its read-only `view`.
 """
 
 from services.matcher.index.columns import Corpus

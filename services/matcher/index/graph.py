@@ -77,6 +77,28 @@ class PartnerGraph:
     def clear_cache(self) -> None:
         self._neighbours.clear()
 
+    def add_all(self, profiles: list[ProfilePublic]) -> None:
+        """`add` for a set of profiles into an empty graph (a snapshot's): nothing to drop."""
+        by_external, partners_of = self._by_external, self._partners_of
+        for profile in profiles:
+            if profile.external_id:
+                by_external[profile.external_id] = profile.id
+            for partner in profile.partners:
+                partners_of.setdefault(partner, set()).add(profile.id)
+
+    def cached(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Every indexed profile's (`neighbour_ids`, `corroborated_ids`), built where missing
+        (what a snapshot saves, with `trusted_hubs`)."""
+        return {pid: self._links(p) for pid, p in self._profiles.items()}
+
+    @property
+    def trusted_hubs(self) -> frozenset[str]:
+        return self._trusted_hubs
+
+    def restore(self, links: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Take a snapshot's `cached()` links (saved with the same profiles and trusted hubs)."""
+        self._neighbours.update(links)
+
     def _links(self, profile: ProfilePublic) -> tuple[np.ndarray, np.ndarray]:
         indexed = self._profiles.get(profile.id) is profile
         if indexed and (cached := self._neighbours.get(profile.id)) is not None:

@@ -17,12 +17,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import bm25s
 import numpy as np
-from bm25s.tokenization import Tokenized
 
 from services.matcher.text.tokens import Vocabulary
+
+if TYPE_CHECKING:  # imported where BM25 is built or loaded: bm25s pulls in SciPy (~0.3 s),
+    import bm25s  # which a matcher's start imports beside the encoder's (wiring.prefetch)
 
 __all__ = ["Lexicon", "LexiconKeeper", "ShuttingDown", "build_elsewhere", "build_lexicon"]
 
@@ -45,6 +47,9 @@ class Lexicon:
         doc_freq = np.zeros(vocabulary_size, dtype=np.int64)
         retriever = None
         if docs:
+            import bm25s
+            from bm25s.tokenization import Tokenized
+
             distinct = np.concatenate([np.unique(d) for d in docs] + [np.zeros(0, np.int32)])
             doc_freq = np.bincount(distinct, minlength=vocabulary_size)[:vocabulary_size]
             retriever = bm25s.BM25()
@@ -149,6 +154,18 @@ class LexiconKeeper:
         elif self.stale:
             self._refresh()
         return self.lexicon
+
+    def restore(self, lexicon: Lexicon) -> None:
+        """Take a lexicon built over exactly the current token map (a snapshot's)."""
+        with self.build_lock:
+            self.lexicon, self.stale = lexicon, False
+
+    def settled(self) -> Lexicon | None:
+        """The lexicon when it is built over the current token map (not stale, no rebuild
+        under way), else None (call with the read lock held)."""
+        with self.build_lock:
+            fresh = not self.stale and not self.rebuilding()
+            return self.lexicon if fresh else None
 
     def settle(self, timeout: float | None = None) -> None:
         """Wait until a rebuild in the background (if any) has landed."""

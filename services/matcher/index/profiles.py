@@ -14,18 +14,17 @@ import contextlib
 import logging
 import threading
 from collections.abc import Collection
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import fasteners
 import numpy as np
 
 from models.profiles import Change, ChangeOp, ProfilePublic
-from services.matcher.index import snapshot
 from services.matcher.index.columns import Columns, Corpus, columns_of
 from services.matcher.index.graph import PartnerGraph
 from services.matcher.index.ids import passage_ids
 from services.matcher.index.lexicon import LexiconKeeper
+from services.matcher.index.snapshot_index import Snapshots
 from services.matcher.index.store import PassageStore
 from services.matcher.index.vectors import FaissIndex, VectorIndex
 from services.matcher.index.view import ProfileView
@@ -39,7 +38,7 @@ __all__ = ["ProfileIndex"]
 log = logging.getLogger("crosslink.matcher.index")
 
 
-class ProfileIndex:
+class ProfileIndex(Snapshots):
     """Profiles, their passages and vectors, and everything searched or filtered over them.
 
     Args:
@@ -250,88 +249,3 @@ class ProfileIndex:
             elif self._corpus.lexicon is not lexicon:
                 self._corpus = self._corpus.with_lexicon(lexicon)
             return self._corpus
-
-    # --- snapshots ----------------------------------------------------------------------------
-
-    def save(self, directory: Path) -> snapshot.Manifest:
-        """Write a snapshot of the index, the profiles, the derived state (passages, their
-        vectors, BM25 token ids) and the applied seq. The state is copied under the read lock
-        and written outside it, so matching goes on while the files are written."""
-        empty = np.zeros(0, dtype=np.int64)
-        with self._lock.read_lock():
-            index = self.index.frozen() if isinstance(self.index, FaissIndex) else self.index
-            profiles = list(self._profiles.values())
-            seq = self.seq
-            passages = [self._passages[p.id] for p in profiles]
-            rows = np.concatenate([*(self._store_rows[p.id] for p in profiles), empty])
-            tokens = [self._tokens.get(p.id, empty.astype(np.int32)) for p in profiles]
-            vocabulary = list(self._vocabulary.ids)
-            distinct, inverse = np.unique(rows, return_inverse=True)
-            vectors = np.array(self._store.vectors(distinct), dtype=np.float32)
-            self.changed = False
-        try:
-            return snapshot.write(
-                directory,
-                index=index,
-                profiles=profiles,
-                seq=seq,
-                model=self.encoder.name,
-                passages=snapshot.PASSAGE_SCHEME,
-                state=snapshot.state_of(passages, inverse, vectors, tokens, vocabulary),
-            )
-        except BaseException:
-            self.changed = True
-            raise
-
-    def load(self, directory: Path) -> bool:
-        """Restore a snapshot made with the same model; False (and empty) otherwise."""
-        found = snapshot.readable(directory, self.encoder.name, self.encoder.dimension)
-        if found is None:
-            return False
-        manifest, profiles, state = found
-        if state is not None:
-            passages, tokens, vocabulary, vectors = snapshot.unpack(state, profiles)
-        else:  # an older snapshot: split, tokenise, and read the vectors back from the index
-            passages = {
-                p.id: found
-                for p, found in zip(profiles, self.encoder.passages_many(profiles), strict=True)
-            }
-            tokens, vocabulary, vectors = None, None, None
-        words = tokenize([profile_text(p) for p in profiles]) if tokens is None else None
-        with self._lock.write_lock():
-            self.index.load(snapshot.index_path(directory, manifest))
-            if self.index.count() != sum(len(v) for v in passages.values()):
-                log.warning("snapshot index and profiles disagree: rebuilding from seq 0")
-                self.index = (
-                    self.index.emptied()
-                    if isinstance(self.index, FaissIndex)
-                    else FaissIndex(self.encoder.dimension)
-                )
-                return False
-            if vectors is None:
-                vectors = np.split(
-                    self.index.vectors(self._ids_of([p.id for p in profiles], passages)),
-                    np.cumsum([len(passages[p.id]) for p in profiles])[:-1],
-                )
-            if vocabulary is not None:
-                self._vocabulary.ids = vocabulary
-            for i, profile in enumerate(profiles):
-                texts = [p.text for p in passages[profile.id]]
-                self._remember(profile, passages[profile.id], self._store.add(texts, vectors[i]))
-                self._tokens[profile.id] = (
-                    tokens[i] if tokens is not None else self._vocabulary.encode(words[i])  # type: ignore[index]
-                )
-            self.seq = manifest.seq
-            self._graph.clear_cache()
-            self._corpus = None
-            self._lexicon.stale = True
-            self.changed = False
-            self.writes += 1
-        log.info(
-            "loaded snapshot %s: %d profiles at seq %d%s",
-            manifest.snapshot,
-            len(profiles),
-            manifest.seq,
-            "" if state is not None else " (engine state derived again)",
-        )
-        return True

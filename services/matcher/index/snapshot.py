@@ -1,10 +1,13 @@
 """Index snapshots: `<dir>/manifest.json` names the current `<dir>/snap-*/` folder holding
 `index.faiss`, `profiles.jsonl` and `engine.npz` (the engine's derived state: each profile's
 passages, the passage store's vectors and the BM25 token ids, so a restart neither re-splits
-nor re-tokenises the profiles, and scores on the same vectors as before it). A new snapshot is
-written to a temporary folder and renamed, then the manifest is replaced atomically, so a crash
-leaves the previous snapshot intact. A snapshot without `engine.npz` (older) still loads: the
-engine derives that state again from the profiles."""
+nor re-tokenises the profiles, and scores on the same vectors as before it), and since the
+restart work of issue 19 `profiles.npz` (the same profiles as columns, read without validating
+them again: `snapshot_profiles`), BM25 itself and the partner graph's links
+(`snapshot_derived`). A new snapshot is written to a temporary folder and renamed, then the
+manifest is replaced atomically, so a crash leaves the previous snapshot intact. A snapshot
+without any of the later files (older) still loads: the engine derives what is missing again
+from the profiles (`profiles.jsonl`, validated)."""
 
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ from pydantic import BaseModel
 
 from crosslink.files import DIR_MODE, private_dir, restrict
 from models.profiles import ProfilePublic
+from services.matcher.index import snapshot_derived, snapshot_profiles
+from services.matcher.index.lexicon import Lexicon
 from services.matcher.index.vectors import FrozenIndex, VectorIndex
 from services.matcher.text.passages import FIELD_CODES, PASSAGE_SCHEME, Passage
 
@@ -30,6 +35,7 @@ __all__ = [
     "EngineState",
     "Manifest",
     "fits",
+    "folder",
     "index_path",
     "read_manifest",
     "read_profiles",
@@ -196,22 +202,34 @@ def write(
     model: str,
     passages: str = "",
     state: EngineState | None = None,
+    lexicon: Lexicon | None = None,
+    links: tuple[snapshot_derived.Links, frozenset[str]] | None = None,
 ) -> Manifest:
     """Write a snapshot and point the manifest at it. The directory, the snapshot folders and
-    their files are owner-only (0700/0600): the profiles inside carry contacts."""
+    their files are owner-only (0700/0600): the profiles inside carry contacts. `lexicon` (BM25
+    over exactly `state`'s token ids) and `links` (the partner graph's, with the trusted hubs)
+    are kept when given."""
     private_dir(directory)
     os.chmod(directory, DIR_MODE)  # also one made before snapshots were owner-only
     staging = Path(tempfile.mkdtemp(dir=directory, prefix=".staging-"))
     try:
         index.save(staging / INDEX_FILE)
-        written = 0
+        profiles = list(profiles)
+        written = len(profiles)
         with open(staging / PROFILES_FILE, "w", encoding="utf-8") as fh:
             for profile in profiles:
                 fh.write(profile.model_dump_json() + "\n")
-                written += 1
+        snapshot_profiles.write_columns(staging / snapshot_profiles.PROFILES_COLUMNS, profiles)
         if state is not None:
             _write_state(staging / STATE_FILE, state)
-        restrict(*staging.iterdir())  # mkdtemp made the folder 0700, the files follow umask
+            if lexicon is not None:
+                snapshot_derived.write_lexicon(staging, lexicon)
+        if links is not None:
+            snapshot_derived.write_links(staging, *links)
+        restrict(*staging.rglob("*"))  # mkdtemp made the folder 0700, the files follow umask
+        for inner in staging.rglob("*"):
+            if inner.is_dir():
+                os.chmod(inner, DIR_MODE)
         name = f"snap-{seq:012d}-{os.getpid()}-{staging.name[-8:]}"
         os.replace(staging, directory / name)
     finally:
@@ -243,8 +261,20 @@ def read_manifest(directory: Path) -> Manifest | None:
 
 
 def read_profiles(directory: Path, manifest: Manifest) -> list[ProfilePublic]:
+    """The snapshot's profiles: from `profiles.npz` when it has them as columns for this
+    `ProfilePublic`, else validated from `profiles.jsonl`."""
+    columns = snapshot_profiles.read_columns(
+        folder(directory, manifest) / snapshot_profiles.PROFILES_COLUMNS
+    )
+    if columns is not None:
+        return columns
     with open(directory / manifest.snapshot / PROFILES_FILE, encoding="utf-8") as fh:
         return [ProfilePublic.model_validate_json(line) for line in fh if line.strip()]
+
+
+def folder(directory: Path, manifest: Manifest) -> Path:
+    """The folder of the snapshot the manifest names."""
+    return directory / manifest.snapshot
 
 
 def index_path(directory: Path, manifest: Manifest) -> Path:

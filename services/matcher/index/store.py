@@ -62,6 +62,30 @@ class PassageStore:
             rows[i] = row
         return rows
 
+    def restore(self, texts: list[str], vectors: np.ndarray, refs: np.ndarray) -> None:
+        """Fill an empty store with distinct `texts` as rows 0..n-1 (a snapshot's), their
+        `vectors` (taken as the matrix, not copied: fresh memory is slow to touch on a busy
+        VM) and reference counts."""
+        if self._used or len(texts) != len(vectors) or len(texts) != len(refs):
+            raise ValueError("restore fills an empty store with one vector and count per text")
+        capacity = len(self._refs)
+        while capacity < len(texts):  # as if grown row by row: the same dtype as `add` gives
+            capacity *= 2
+        if capacity > self.compact_above:
+            vectors = vectors.astype(np.float16)
+        elif vectors.dtype != np.float32 or not vectors.flags.c_contiguous:
+            vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if not len(texts):
+            return
+        self._matrix = vectors
+        self._refs = np.asarray(refs, dtype=np.int64).copy()
+        self._keys = {row: _key(text) for row, text in enumerate(texts)}
+        self._rows = {key: row for row, key in self._keys.items()}
+        self._used = len(texts)
+        self._free = np.flatnonzero(self._refs == 0).tolist()
+        for row in self._free:
+            del self._rows[self._keys.pop(row)]
+
     def retain(self, rows: np.ndarray) -> np.ndarray:
         """One more reference to each of these rows (for a profile keeping its texts)."""
         np.add.at(self._refs, rows, 1)

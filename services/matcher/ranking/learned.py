@@ -18,12 +18,22 @@ score through them (piecewise linear, extended linearly past both ends), which k
 model's order and puts its scores on the linear score's scale: a score reached by the top 5%
 of the linear ranking's candidates is reached by the top 5% of the model's. A manifest without
 one gives the raw score.
+
+Loading a model imports LightGBM. Its package imports scikit-learn when it is installed (for
+its `LGBMRanker`-style API, ~1.3 s of a matcher's start), which scoring a `Booster` never uses:
+a process that has imported neither loads LightGBM without it (`lightgbm.compat` takes
+scikit-learn as absent), so in a `crosslink serve matcher` process `lightgbm.LGBMRanker` and
+friends raise LightGBM's "scikit-learn is required"; import lightgbm first (as `eval` and the
+tests do) to have them. The booster and its predictions are the same either way.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
+import threading
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -43,6 +53,7 @@ __all__ = [
     "LearnedRanker",
     "RankerMode",
     "encoder_label",
+    "import_lightgbm",
     "load_ranker",
 ]
 
@@ -52,6 +63,24 @@ RankerMode = Literal["auto", "linear", "learned"]
 PACKAGED = Path(__file__).parent / "model"
 MODEL = "model.txt"
 MANIFEST = "manifest.json"
+
+
+_import_lock = threading.Lock()
+
+
+def import_lightgbm() -> types.ModuleType:
+    """`lightgbm`, imported without scikit-learn unless one of them is imported already."""
+    with _import_lock:
+        if "lightgbm" in sys.modules or "sklearn" in sys.modules:
+            import lightgbm
+
+            return lightgbm
+        sys.modules["sklearn"] = None  # type: ignore[assignment]  # import sklearn: ImportError
+        try:
+            import lightgbm
+        finally:
+            del sys.modules["sklearn"]
+        return lightgbm
 
 
 def encoder_label(name: str) -> str:
@@ -154,8 +183,7 @@ def _check(location: Path, encoder: str) -> tuple[LearnedRanker | None, str]:
         calibration = Calibration.parse(manifest.get("calibration"))
     except ValueError as exc:
         return None, f"the ranker manifest {manifest_path} has a bad calibration: {exc}"
-    import lightgbm
-
+    lightgbm = import_lightgbm()
     try:
         booster = lightgbm.Booster(model_file=str(model))
     except lightgbm.basic.LightGBMError as exc:

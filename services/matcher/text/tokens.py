@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import bm25s
 import numpy as np
 
 from models.profiles import ProfilePublic
@@ -30,6 +29,8 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased words, English stop words removed (bm25s' tokenizer)."""
     if not texts:
         return []
+    import bm25s  # here, not at import time: it pulls in SciPy (see wiring.prefetch_imports)
+
     return bm25s.tokenize(list(texts), stopwords="en", return_ids=False, show_progress=False)
 
 
