@@ -109,8 +109,7 @@ class MatcherSettings(ProfilesClientSettings):
     ranker: Literal["auto", "linear", "learned"] = Field(
         default="linear",
         description="linear: the fitted weights; auto: the learned model when a valid one is "
-        "present (its scores are on another scale than the linear score that alert "
-        "thresholds and the feedback lift are set for, so it is opt-in for now)",
+        "present (calibrated onto the linear score's scale; opt-in: docs/QUALITY.md says why)",
     )
     ranker_model: Path | None = Field(
         default=None, description="A learned ranker (directory or model.txt); default: packaged"
