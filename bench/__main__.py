@@ -11,14 +11,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import sys
 import time
-from datetime import UTC, datetime
 
 from bench import data, indexing, quality, report, scale, serving
 from bench.config import BenchSettings
-from bench.report import fmt_load
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,13 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
     header = "\n".join(
         [
-            f"- command: `{command.strip()}` ({time.monotonic() - started:.0f} s)",
-            f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-            f"- machine: {os.cpu_count()} cores (nproc), "
-            f"{platform.processor() or platform.machine()}"
-            f", {platform.system()} {platform.release()}, Python {platform.python_version()}",
-            f"- load average (1/5/15 min) before / after: {fmt_load(load_before)} / "
-            f"{fmt_load(os.getloadavg())} (the machine is shared: above 2, others used cores too)",
+            *report.run_header(command, load_before, time.monotonic() - started),
             f"- data: {len(records):,} profiles from {source}; encoder backend `{args.backend}`",
             "- load generator: wrk (closed loop; distinct needs per request)",
             "",

@@ -16,21 +16,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import signal
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import psutil
 
 from bench.config import ROOT, BenchSettings
-from bench.report import BENCHMARKS, fmt_load
+from bench.report import run_header, write
 from bench.stack import HOST, poll
 
 BEGIN, END = "<!-- RESTART BEGIN -->", "<!-- RESTART END -->"
@@ -185,13 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench.restart " + " ".join(argv if argv is not None else sys.argv[1:])
     text = "\n".join(
         [
-            f"- command: `{command.strip()}`",
-            f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-            f"- machine: {os.cpu_count()} cores (nproc), "
-            f"{platform.processor() or platform.machine()}, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}",
-            f"- load average (1/5/15 min) before / after: {fmt_load(load_before)} / "
-            f"{fmt_load(os.getloadavg())}",
+            *run_header(command, load_before),
             f"- data: the demo data ({DEMO_PROFILES:,} profiles), snapshot reused, "
             "encoder backend `onnx-int8` (the default), median of "
             f"{args.runs} restarts per row",
@@ -201,19 +193,5 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(text)
     if not args.no_write:
-        write(text)
+        write(text, markers=(BEGIN, END))
     return 0
-
-
-def write(text: str, path: Path = BENCHMARKS) -> None:
-    """Replace the block between the RESTART markers (appended when there is none)."""
-    doc = path.read_text(encoding="utf-8")
-    if BEGIN not in doc:
-        doc += f"\n{BEGIN}\n{END}\n"
-    head, rest = doc.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1] if END in rest else ""
-    path.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
