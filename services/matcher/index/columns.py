@@ -5,7 +5,7 @@ scored by. Cheap (tens of ms for 30k profiles): rebuilt on the first query after
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -14,6 +14,7 @@ from models.matching import MatchFilters
 from models.profiles import ProfilePublic
 from services.matcher.index.ids import passage_ids_of
 from services.matcher.index.lexicon import Lexicon
+from services.matcher.text import UNKNOWN
 
 __all__ = ["Columns", "Corpus", "columns_of"]
 
@@ -35,6 +36,7 @@ class Corpus:
     countries: np.ndarray
     regions: np.ndarray  # "" when unknown
     sectors: np.ndarray  # "|C25.11|M72|": prefix tests become substring tests
+    languages: np.ndarray  # detected language code (text.language), "" when unknown
     activity: np.ndarray  # corroborated partnerships (the partner graph's `corroborated_ids`)
     passage_ids: np.ndarray  # every indexed passage id ...
     passage_rows: np.ndarray  # ... and the row of the profile it belongs to
@@ -53,10 +55,12 @@ class Corpus:
         store_rows: dict[int, np.ndarray],
         lexicon: Lexicon,
         activity: Callable[[int], int] = lambda _: 0,
+        languages: Mapping[int, str] | None = None,
     ) -> Corpus:
         """`columns`: each profile's `columns_of`; `passage_fields` and `store_rows`: per
         profile id, one entry per passage; `activity`: a profile id's corroborated partnerships
-        (they change with other profiles' writes, so they are read at build time)."""
+        (they change with other profiles' writes, so they are read at build time); `languages`:
+        each profile's detected language (unknown when absent)."""
         ordered = sorted(columns)
         ids = np.array(ordered, dtype=np.int64)
         empty = np.zeros(0, dtype=np.int64)
@@ -75,6 +79,7 @@ class Corpus:
             countries=np.array(countries, dtype=str),
             regions=np.array(regions, dtype=str),
             sectors=np.array(sectors, dtype=str),
+            languages=np.array([(languages or {}).get(i, UNKNOWN) for i in ordered], dtype=str),
             activity=np.array([activity(i) for i in ordered], dtype=np.float64),
             passage_ids=passage_ids,
             passage_rows=passage_rows,
@@ -141,11 +146,15 @@ class Corpus:
                 hit |= self.countries == prefix
         return hit
 
-    def bm25_scores(self, token_ids: Sequence[int]) -> np.ndarray:
-        """BM25 score of every row (0 for a profile the lexicon does not hold yet)."""
+    def bm25_scores(self, token_ids: Sequence[int], language: str = UNKNOWN) -> np.ndarray:
+        """BM25 score of every row (0 for a profile the lexicon does not hold yet). With the
+        query's `language` known, only where languages meet: a profile written in another
+        (known) language scores 0, as its words are not the query's words."""
         scores = self.lexicon.scores(token_ids)
         out = np.zeros(len(self.ids), dtype=np.float32)
         inside = self.lexicon_rows >= 0
+        if language != UNKNOWN:
+            inside &= (self.languages == language) | (self.languages == UNKNOWN)
         out[inside] = scores[self.lexicon_rows[inside]]
         return out
 

@@ -29,7 +29,15 @@ from services.matcher.index.lexicon import LexiconKeeper
 from services.matcher.index.store import PassageStore
 from services.matcher.index.vectors import FaissIndex, VectorIndex
 from services.matcher.index.view import ProfileView
-from services.matcher.text import FIELD_CODES, Passage, Vocabulary, profile_text, tokenize
+from services.matcher.text import (
+    FIELD_CODES,
+    UNKNOWN,
+    Passage,
+    Vocabulary,
+    profile_language,
+    profile_text,
+    tokenize,
+)
 
 if TYPE_CHECKING:
     from services.matcher.embedding import Encoder
@@ -80,6 +88,8 @@ class ProfileIndex:
         # BM25: token ids per profile (tokenised once, on write) and the lexicon built from them.
         self._vocabulary = Vocabulary()
         self._tokens: dict[int, np.ndarray] = {}
+        # The language each profile is written in (text.language; "" unknown), detected on write.
+        self._languages: dict[int, str] = {}
         self._lexicon = LexiconKeeper(
             self._tokens,
             self._vocabulary,
@@ -93,6 +103,7 @@ class ProfileIndex:
             fields=self._fields,
             store_rows=self._store_rows,
             tokens=self._tokens,
+            languages=self._languages,
             store=self._store,
             graph=self._graph,
             vocabulary=self._vocabulary,
@@ -152,11 +163,14 @@ class ProfileIndex:
         texts = [p.text for pid in encode for p in passages[pid]]
         vectors = self.encoder.encode_passages(texts)
         words = tokenize([profile_text(p) for p in latest.values()])
+        languages = [profile_language(p) for p in latest.values()]
         with self._lock.write_lock():
-            for pid, tokens in zip(latest, words, strict=True):
+            for pid, tokens, language in zip(latest, words, languages, strict=True):
                 self._tokens[pid] = self._vocabulary.encode(tokens)
+                self._languages[pid] = language
             for pid in deletes:
                 self._tokens.pop(pid, None)
+                self._languages.pop(pid, None)
             stale = [pid for pid in [*encode, *deletes] if pid in self._passages]
             self.index.remove(self._ids_of(stale))
             self.index.add(self._ids_of(encode, passages), vectors)
@@ -245,7 +259,12 @@ class ProfileIndex:
             lexicon = self._lexicon.current()
             if self._corpus is None:
                 self._corpus = Corpus.build(
-                    self._columns, self._fields, self._store_rows, lexicon, self._activity
+                    self._columns,
+                    self._fields,
+                    self._store_rows,
+                    lexicon,
+                    self._activity,
+                    self._languages,
                 )
             elif self._corpus.lexicon is not lexicon:
                 self._corpus = self._corpus.with_lexicon(lexicon)
@@ -266,6 +285,7 @@ class ProfileIndex:
             rows = np.concatenate([*(self._store_rows[p.id] for p in profiles), empty])
             tokens = [self._tokens.get(p.id, empty.astype(np.int32)) for p in profiles]
             vocabulary = list(self._vocabulary.ids)
+            languages = [self._languages.get(p.id, UNKNOWN) for p in profiles]
             distinct, inverse = np.unique(rows, return_inverse=True)
             vectors = np.array(self._store.vectors(distinct), dtype=np.float32)
             self.changed = False
@@ -277,7 +297,9 @@ class ProfileIndex:
                 seq=seq,
                 model=self.encoder.name,
                 passages=snapshot.PASSAGE_SCHEME,
-                state=snapshot.state_of(passages, inverse, vectors, tokens, vocabulary),
+                state=snapshot.state_of(
+                    passages, inverse, vectors, tokens, vocabulary, languages=languages
+                ),
             )
         except BaseException:
             self.changed = True
@@ -298,6 +320,9 @@ class ProfileIndex:
             }
             tokens, vocabulary, vectors = None, None, None
         words = tokenize([profile_text(p) for p in profiles]) if tokens is None else None
+        # A snapshot from before languages were kept: detect them again (and save them next time).
+        saved = None if state is None else state.languages
+        languages = [profile_language(p) for p in profiles] if saved is None else saved.tolist()
         with self._lock.write_lock():
             self.index.load(snapshot.index_path(directory, manifest))
             if self.index.count() != sum(len(v) for v in passages.values()):
@@ -321,11 +346,12 @@ class ProfileIndex:
                 self._tokens[profile.id] = (
                     tokens[i] if tokens is not None else self._vocabulary.encode(words[i])  # type: ignore[index]
                 )
+                self._languages[profile.id] = languages[i]
             self.seq = manifest.seq
             self._graph.clear_cache()
             self._corpus = None
             self._lexicon.stale = True
-            self.changed = False
+            self.changed = saved is None and bool(profiles)
             self.writes += 1
         log.info(
             "loaded snapshot %s: %d profiles at seq %d%s",

@@ -4,7 +4,7 @@ peers of the profiles closest to the need, common partners) and the per-candidat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -145,6 +145,9 @@ class Features:
     common: np.ndarray  # known partners shared with the seeker
     candidate_tokens: list[np.ndarray]  # each candidate's token ids
     raw: dict[str, np.ndarray]  # the components that need no passage arithmetic
+    # each candidate's detected language ("" unknown) and the query's
+    languages: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
+    query_language: str = ""
 
 
 def features(
@@ -153,8 +156,9 @@ def features(
     pool: Pool,
     query: np.ndarray,
     seeker: ProfilePublic | None,
+    language: str = "",
 ) -> Features:
-    """Read the candidates of `pool` (call with the read lock held)."""
+    """Read the candidates of `pool` (call with the read lock held); `language`: the query's."""
     corpus, rows, known_ids, lexical_all = pool.corpus, pool.rows, pool.known_ids, pool.lexical_all
     trust_all, peer_all, peers_all = pool.graph
     ids = corpus.ids[rows]
@@ -191,7 +195,19 @@ def features(
     }
     tokens = list(map(view.tokens.__getitem__, id_list))
     return Features(
-        ids, candidates, passages, counts, starts, fields, sims, offer_sims, common, tokens, raw
+        ids,
+        candidates,
+        passages,
+        counts,
+        starts,
+        fields,
+        sims,
+        offer_sims,
+        common,
+        tokens,
+        raw,
+        corpus.languages[rows],
+        language,
     )
 
 
