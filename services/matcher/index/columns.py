@@ -5,7 +5,7 @@ scored by. Cheap (tens of ms for 30k profiles): rebuilt on the first query after
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,14 +19,14 @@ from services.matcher.text import UNKNOWN
 __all__ = ["Columns", "Corpus", "columns_of"]
 
 
-Columns = tuple[str, str, str, str]
+Columns = tuple[str, str, str, str, str]
 
 
-def columns_of(profile: ProfilePublic) -> Columns:
+def columns_of(profile: ProfilePublic, language: str = UNKNOWN) -> Columns:
     """A profile's values in the corpus columns (kept per profile, so a rebuild after a write
-    only assembles arrays)."""
+    only assembles arrays), with its detected `language`."""
     sectors = "|" + "|".join(profile.sectors) + "|"
-    return (profile.kind.value, profile.country, profile.region or "", sectors)
+    return (profile.kind.value, profile.country, profile.region or "", sectors, language)
 
 
 @dataclass
@@ -55,12 +55,10 @@ class Corpus:
         store_rows: dict[int, np.ndarray],
         lexicon: Lexicon,
         activity: Callable[[int], int] = lambda _: 0,
-        languages: Mapping[int, str] | None = None,
     ) -> Corpus:
         """`columns`: each profile's `columns_of`; `passage_fields` and `store_rows`: per
         profile id, one entry per passage; `activity`: a profile id's corroborated partnerships
-        (they change with other profiles' writes, so they are read at build time); `languages`:
-        each profile's detected language (unknown when absent)."""
+        (they change with other profiles' writes, so they are read at build time)."""
         ordered = sorted(columns)
         ids = np.array(ordered, dtype=np.int64)
         empty = np.zeros(0, dtype=np.int64)
@@ -70,8 +68,8 @@ class Corpus:
         starts = np.cumsum(counts) - counts
         passage_nos = np.arange(len(passage_rows), dtype=np.int64) - np.repeat(starts, counts)
         passage_ids = passage_ids_of(ids[passage_rows], passage_nos)
-        kinds, countries, regions, sectors = (
-            zip(*(columns[i] for i in ordered), strict=True) if ordered else ((),) * 4
+        kinds, countries, regions, sectors, languages = (
+            zip(*(columns[i] for i in ordered), strict=True) if ordered else ((),) * 5
         )
         return cls(
             ids=ids,
@@ -79,7 +77,7 @@ class Corpus:
             countries=np.array(countries, dtype=str),
             regions=np.array(regions, dtype=str),
             sectors=np.array(sectors, dtype=str),
-            languages=np.array([(languages or {}).get(i, UNKNOWN) for i in ordered], dtype=str),
+            languages=np.array(languages, dtype=str),
             activity=np.array([activity(i) for i in ordered], dtype=np.float64),
             passage_ids=passage_ids,
             passage_rows=passage_rows,

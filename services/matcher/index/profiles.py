@@ -29,15 +29,8 @@ from services.matcher.index.lexicon import LexiconKeeper
 from services.matcher.index.store import PassageStore
 from services.matcher.index.vectors import FaissIndex, VectorIndex
 from services.matcher.index.view import ProfileView
-from services.matcher.text import (
-    FIELD_CODES,
-    UNKNOWN,
-    Passage,
-    Vocabulary,
-    profile_language,
-    profile_text,
-    tokenize,
-)
+from services.matcher.text import FIELD_CODES, Passage, Vocabulary, profile_text, tokenize
+from services.matcher.text.language import UNKNOWN, profile_language
 
 if TYPE_CHECKING:
     from services.matcher.embedding import Encoder
@@ -213,7 +206,7 @@ class ProfileIndex:
         self._passages[profile.id] = passages
         self._store_rows[profile.id] = rows
         self._fields[profile.id] = np.array([FIELD_CODES[p.field] for p in passages], dtype=np.int8)
-        self._columns[profile.id] = columns_of(profile)
+        self._columns[profile.id] = columns_of(profile, self._languages.get(profile.id, UNKNOWN))
         self._graph.add(profile)
 
     def _forget(self, profile_id: int) -> None:
@@ -259,12 +252,7 @@ class ProfileIndex:
             lexicon = self._lexicon.current()
             if self._corpus is None:
                 self._corpus = Corpus.build(
-                    self._columns,
-                    self._fields,
-                    self._store_rows,
-                    lexicon,
-                    self._activity,
-                    self._languages,
+                    self._columns, self._fields, self._store_rows, lexicon, self._activity
                 )
             elif self._corpus.lexicon is not lexicon:
                 self._corpus = self._corpus.with_lexicon(lexicon)
@@ -297,9 +285,7 @@ class ProfileIndex:
                 seq=seq,
                 model=self.encoder.name,
                 passages=snapshot.PASSAGE_SCHEME,
-                state=snapshot.state_of(
-                    passages, inverse, vectors, tokens, vocabulary, languages=languages
-                ),
+                state=snapshot.state_of(passages, inverse, vectors, tokens, vocabulary, languages),
             )
         except BaseException:
             self.changed = True
@@ -342,11 +328,11 @@ class ProfileIndex:
                 self._vocabulary.ids = vocabulary
             for i, profile in enumerate(profiles):
                 texts = [p.text for p in passages[profile.id]]
+                self._languages[profile.id] = languages[i]
                 self._remember(profile, passages[profile.id], self._store.add(texts, vectors[i]))
                 self._tokens[profile.id] = (
                     tokens[i] if tokens is not None else self._vocabulary.encode(words[i])  # type: ignore[index]
                 )
-                self._languages[profile.id] = languages[i]
             self.seq = manifest.seq
             self._graph.clear_cache()
             self._corpus = None
