@@ -30,7 +30,7 @@ from services.matcher.index.store import PassageStore
 from services.matcher.index.vectors import FaissIndex, VectorIndex
 from services.matcher.index.view import ProfileView
 from services.matcher.text import FIELD_CODES, Passage, Vocabulary, profile_text, tokenize
-from services.matcher.text.language import UNKNOWN, profile_language
+from services.matcher.text.language import UNKNOWN, load_detector, profile_language
 
 if TYPE_CHECKING:
     from services.matcher.embedding import Encoder
@@ -224,8 +224,9 @@ class ProfileIndex:
 
     def warm(self) -> None:
         """Build what the first query needs (the follower calls this before reporting ready):
-        the columns, BM25 and every profile's partner set (~1 s for the full CORDIS set; a
-        cold set cost the first matches after a restart ~10 ms each)."""
+        the columns, BM25, every profile's partner set (~1 s for the full CORDIS set; a cold
+        set cost the first matches after a restart ~10 ms each) and the language detector."""
+        load_detector()
         with self._lock.read_lock():
             self._current_corpus()
             for profile in self._profiles.values():

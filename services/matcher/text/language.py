@@ -9,7 +9,6 @@ characters are read: a paragraph is plenty, and the cost grows with the length.
 from __future__ import annotations
 
 import functools
-import threading
 
 from bm25s import stopwords
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -23,6 +22,7 @@ __all__ = [
     "UNKNOWN",
     "detect_language",
     "languages_meet",
+    "load_detector",
     "profile_language",
     "stop_words",
 ]
@@ -53,18 +53,21 @@ _STOP_WORDS = {
     "sv": stopwords.STOPWORDS_SWEDISH,
     "tr": stopwords.STOPWORDS_TURKISH,
 }
-_loading = threading.Lock()
+
+
+def load_detector() -> None:
+    """Load the detection model now rather than on the first detection (about a second)."""
+    _identifier()
 
 
 @functools.cache
 def _identifier() -> LanguageIdentifier:
-    """The model, loaded on first use (about a second) and shared: classify only reads it."""
-    with _loading:
-        identifier = LanguageIdentifier.from_model_file(
-            MODEL_FILE, norm_probs=True, min_confidence=MIN_CONFIDENCE
-        )
-        identifier.set_languages(list(LANGUAGES))
-        return identifier
+    """The model, loaded on first use and shared: classify only reads it."""
+    identifier = LanguageIdentifier.from_model_file(
+        MODEL_FILE, norm_probs=True, min_confidence=MIN_CONFIDENCE
+    )
+    identifier.set_languages(list(LANGUAGES))
+    return identifier
 
 
 def detect_language(text: str) -> str:
