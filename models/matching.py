@@ -188,8 +188,8 @@ class Explanation(BaseModel):
     across_languages: AcrossLanguages | None = Field(
         default=None,
         description="Set when it matched across languages: the need is written in one, the "
-        "candidate in another (absent when they are the same or either is unknown); lexical "
-        "evidence (BM25) then counts 0",
+        "candidate in another (absent when they are the same or either is unknown); BM25 does "
+        "not count then, and the `lexical` component stands in from the semantic one",
     )
 
 

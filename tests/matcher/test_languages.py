@@ -1,6 +1,7 @@
 """Matching across languages (issue 15, items 3 and 4): the need's and each profile's language
-are detected, BM25 counts only where languages meet, `language_match` is real and the
-explanation says when a result matched across languages; the languages survive a restart.
+are detected, BM25 counts only where languages meet (across them the lexical component stands
+in from the semantic one: ranking/signals.py), `language_match` is real and the explanation
+says when a result matched across languages; the languages survive a restart.
 Through the matcher's HTTP app (real model, real FAISS) and the engine's public methods."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 
 from models.matching import MatchRequest
@@ -93,23 +95,33 @@ def test_german_need_explains_english_results_across_languages_and_bm25_only_whe
         german = found[ids["de-pfas"]]
         assert english["across_languages"] == {"need": "de", "candidate": "en"}
         assert "Matched across languages: de → en." in english["reasons"]
-        # "pfas" occurs in both texts (a real shared term, shown), yet BM25 counts 0 across
-        # languages: no lift from the word the two happen to share, and no penalty either
+        # "pfas" occurs in both texts (a real shared term, shown), yet BM25 does not count across
+        # languages: no lift from the one word they happen to share (BM25 gave it 0.106 of the
+        # German provider's), and no penalty for the many they cannot share: the lexical
+        # component stands in from its semantic, relative to the best candidate's
+        best = max(e["components"]["semantic"] for e in found.values())
         assert "pfas" in english["shared_terms"]
-        assert english["components"]["lexical"] == 0.0
+        assert english["components"]["lexical"] == pytest.approx(
+            english["components"]["semantic"] / best, abs=1e-5
+        )
         # "die" (German's article) is in the English text too, as in "die casting": not a term
         assert casting["across_languages"] == {"need": "de", "candidate": "en"}
         assert "die" not in casting["shared_terms"]
-        assert casting["components"]["lexical"] == 0.0
+        assert casting["components"]["lexical"] == pytest.approx(
+            casting["components"]["semantic"] / best, abs=1e-5
+        )
+        assert casting["components"]["lexical"] < english["components"]["lexical"]
         # the German provider: same language, lexical evidence as always, nothing said of languages
         assert german["across_languages"] is None
-        assert german["components"]["lexical"] > 0.5
+        assert german["components"]["lexical"] == 1.0  # the best BM25 among the candidates
         assert {"pfas", "grundwasser"} <= set(german["shared_terms"])
         assert not any("across languages" in r for r in german["reasons"])
         # the other way: an English need finds the German provider across languages
         back = _explained(client, ENGLISH_NEED)
         assert back[ids["de-pfas"]]["across_languages"] == {"need": "en", "candidate": "de"}
-        assert back[ids["de-pfas"]]["components"]["lexical"] == 0.0
+        best = max(e["components"]["semantic"] for e in back.values())
+        lexical, semantic = (back[ids["de-pfas"]]["components"][k] for k in ("lexical", "semantic"))
+        assert lexical == pytest.approx(semantic / best, abs=1e-5)
 
 
 def test_same_language_explanations_are_as_before(feed: FakeFeed, start_matcher) -> None:
@@ -161,14 +173,15 @@ def test_languages_are_kept_in_the_snapshot_and_detected_again_without_them(
         wait_ready(client)
         older = _explained(client, GERMAN_NEED)
     assert older[ids["en-pfas"]]["across_languages"] == {"need": "de", "candidate": "en"}
-    assert older[ids["en-pfas"]]["components"]["lexical"] == 0.0
+    assert older[ids["en-pfas"]]["components"] == before[ids["en-pfas"]]["components"]
     with np.load(_saved_state(settings.resolved_index_dir)) as data:
         assert sorted(data["languages"].tolist()) == ["de", "de", "en", "en"]
 
 
 def test_language_match_feature_and_bm25_feature_across_languages(encoder: Encoder) -> None:
-    """What the learned ranker reads: language_match 0 and bm25 0 for the English candidates of
-    a German need, 1 and BM25 for the German ones; the feature names stay as trained."""
+    """What the learned ranker reads: language_match 0 and bm25 0 (BM25 does not count across
+    languages) for the English candidates of a German need, 1 and BM25 for the German ones; the
+    feature names stay as trained."""
     now = datetime.now(UTC)
     engine = MatchEngine(encoder)
     profiles = [

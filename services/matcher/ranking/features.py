@@ -26,8 +26,8 @@ import numpy as np
 from models.profiles import Kind, ProfilePublic
 from services.matcher.ranking.borders import neighbouring
 from services.matcher.ranking.scored import Scored
-from services.matcher.ranking.signals import Features
-from services.matcher.text import FIELD_CODES, UNKNOWN
+from services.matcher.ranking.signals import Features, across_languages
+from services.matcher.text import FIELD_CODES
 
 __all__ = ["FEATURE_NAMES", "CandidateSet", "feature_matrix", "language_match"]
 
@@ -93,10 +93,7 @@ def _relations(candidates: list[ProfilePublic], seeker: ProfilePublic | None) ->
 
 def language_match(found: Features) -> np.ndarray:
     """Per candidate: 1.0 where its language meets the query's (same, or either unknown)."""
-    if found.query_language == UNKNOWN:
-        return np.ones(len(found.ids))
-    langs = found.languages
-    return ((langs == found.query_language) | (langs == UNKNOWN)).astype(np.float64)
+    return 1.0 - across_languages(found).astype(np.float64)
 
 
 def feature_matrix(scored: Scored, seeker: ProfilePublic | None) -> np.ndarray:
