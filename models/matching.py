@@ -17,7 +17,7 @@ from pydantic import (
     field_validator,
 )
 
-from models.common import CountryCode, ProfileId, RegionPrefix, SectorCode
+from models.common import CountryCode, LanguageCode, ProfileId, RegionPrefix, SectorCode
 from models.feedback import MAX_EXCLUDE
 from models.profiles import Kind, ProfilePublic
 
@@ -165,6 +165,13 @@ class MatchedPassage(BaseModel):
     text: str
 
 
+class AcrossLanguages(BaseModel):
+    """A need and a candidate written in different languages (both detected with confidence)."""
+
+    need: LanguageCode = Field(description="ISO 639-1 code of the need's language, e.g. 'de'")
+    candidate: LanguageCode = Field(description="ISO 639-1 code of the candidate's, e.g. 'en'")
+
+
 class Explanation(BaseModel):
     passage: MatchedPassage = Field(description="The candidate's passage that matched best")
     query_part: str = Field(description="The part of the query (or seeker's text) it matched")
@@ -177,6 +184,12 @@ class Explanation(BaseModel):
     partnerships: int = Field(
         default=0,
         description="The candidate's corroborated partnerships: what the activity prior counts",
+    )
+    across_languages: AcrossLanguages | None = Field(
+        default=None,
+        description="Set when it matched across languages: the need is written in one, the "
+        "candidate in another (absent when they are the same or either is unknown); BM25 does "
+        "not count then, and the `lexical` component stands in from the semantic one",
     )
 
 

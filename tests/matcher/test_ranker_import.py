@@ -22,7 +22,7 @@ from services.matcher.ranking.learned import load_ranker
 ranker = load_ranker("auto", None, default_model())
 features = np.array(json.loads(sys.stdin.read()), dtype=np.float32)
 print(json.dumps({"sklearn": "sklearn" in sys.modules, "lightgbm": "lightgbm" in sys.modules,
-                  "loaded": ranker is not None, "scores": ranker.score(features).tolist()}))
+                  "loaded": ranker is not None, "scores": ranker.raw(features).tolist()}))
 """
 
 

@@ -14,18 +14,19 @@ from models.matching import MatchFilters
 from models.profiles import ProfilePublic
 from services.matcher.index.ids import passage_ids_of
 from services.matcher.index.lexicon import Lexicon
+from services.matcher.text import UNKNOWN
 
 __all__ = ["Columns", "Corpus", "columns_of"]
 
 
-Columns = tuple[str, str, str, str]
+Columns = tuple[str, str, str, str, str]
 
 
-def columns_of(profile: ProfilePublic) -> Columns:
+def columns_of(profile: ProfilePublic, language: str = UNKNOWN) -> Columns:
     """A profile's values in the corpus columns (kept per profile, so a rebuild after a write
-    only assembles arrays)."""
+    only assembles arrays), with its detected `language`."""
     sectors = "|" + "|".join(profile.sectors) + "|"
-    return (profile.kind.value, profile.country, profile.region or "", sectors)
+    return (profile.kind.value, profile.country, profile.region or "", sectors, language)
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Corpus:
     countries: np.ndarray
     regions: np.ndarray  # "" when unknown
     sectors: np.ndarray  # "|C25.11|M72|": prefix tests become substring tests
+    languages: np.ndarray  # detected language code (text.language), "" when unknown
     activity: np.ndarray  # corroborated partnerships (the partner graph's `corroborated_ids`)
     passage_ids: np.ndarray  # every indexed passage id ...
     passage_rows: np.ndarray  # ... and the row of the profile it belongs to
@@ -66,8 +68,8 @@ class Corpus:
         starts = np.cumsum(counts) - counts
         passage_nos = np.arange(len(passage_rows), dtype=np.int64) - np.repeat(starts, counts)
         passage_ids = passage_ids_of(ids[passage_rows], passage_nos)
-        kinds, countries, regions, sectors = (
-            zip(*(columns[i] for i in ordered), strict=True) if ordered else ((),) * 4
+        kinds, countries, regions, sectors, languages = (
+            zip(*(columns[i] for i in ordered), strict=True) if ordered else ((),) * 5
         )
         return cls(
             ids=ids,
@@ -75,6 +77,7 @@ class Corpus:
             countries=np.array(countries, dtype=str),
             regions=np.array(regions, dtype=str),
             sectors=np.array(sectors, dtype=str),
+            languages=np.array(languages, dtype=str),
             activity=np.array([activity(i) for i in ordered], dtype=np.float64),
             passage_ids=passage_ids,
             passage_rows=passage_rows,
@@ -141,11 +144,15 @@ class Corpus:
                 hit |= self.countries == prefix
         return hit
 
-    def bm25_scores(self, token_ids: Sequence[int]) -> np.ndarray:
-        """BM25 score of every row (0 for a profile the lexicon does not hold yet)."""
+    def bm25_scores(self, token_ids: Sequence[int], language: str = UNKNOWN) -> np.ndarray:
+        """BM25 score of every row (0 for a profile the lexicon does not hold yet). With the
+        query's `language` known, only where languages meet: a profile written in another
+        (known) language scores 0, as its words are not the query's words."""
         scores = self.lexicon.scores(token_ids)
         out = np.zeros(len(self.ids), dtype=np.float32)
         inside = self.lexicon_rows >= 0
+        if language != UNKNOWN:
+            inside &= (self.languages == language) | (self.languages == UNKNOWN)
         out[inside] = scores[self.lexicon_rows[inside]]
         return out
 

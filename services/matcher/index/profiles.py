@@ -29,6 +29,7 @@ from services.matcher.index.store import PassageStore
 from services.matcher.index.vectors import FaissIndex, VectorIndex
 from services.matcher.index.view import ProfileView
 from services.matcher.text import FIELD_CODES, Passage, Vocabulary, profile_text, tokenize
+from services.matcher.text.language import UNKNOWN, load_detector, profile_language
 
 if TYPE_CHECKING:
     from services.matcher.embedding import Encoder
@@ -79,6 +80,8 @@ class ProfileIndex(Snapshots):
         # BM25: token ids per profile (tokenised once, on write) and the lexicon built from them.
         self._vocabulary = Vocabulary()
         self._tokens: dict[int, np.ndarray] = {}
+        # The language each profile is written in (text.language; "" unknown), detected on write.
+        self._languages: dict[int, str] = {}
         self._lexicon = LexiconKeeper(
             self._tokens,
             self._vocabulary,
@@ -92,6 +95,7 @@ class ProfileIndex(Snapshots):
             fields=self._fields,
             store_rows=self._store_rows,
             tokens=self._tokens,
+            languages=self._languages,
             store=self._store,
             graph=self._graph,
             vocabulary=self._vocabulary,
@@ -151,11 +155,14 @@ class ProfileIndex(Snapshots):
         texts = [p.text for pid in encode for p in passages[pid]]
         vectors = self.encoder.encode_passages(texts)
         words = tokenize([profile_text(p) for p in latest.values()])
+        languages = [profile_language(p) for p in latest.values()]
         with self._lock.write_lock():
-            for pid, tokens in zip(latest, words, strict=True):
+            for pid, tokens, language in zip(latest, words, languages, strict=True):
                 self._tokens[pid] = self._vocabulary.encode(tokens)
+                self._languages[pid] = language
             for pid in deletes:
                 self._tokens.pop(pid, None)
+                self._languages.pop(pid, None)
             stale = [pid for pid in [*encode, *deletes] if pid in self._passages]
             self.index.remove(self._ids_of(stale))
             self.index.add(self._ids_of(encode, passages), vectors)
@@ -198,7 +205,7 @@ class ProfileIndex(Snapshots):
         self._passages[profile.id] = passages
         self._store_rows[profile.id] = rows
         self._fields[profile.id] = np.array([FIELD_CODES[p.field] for p in passages], dtype=np.int8)
-        self._columns[profile.id] = columns_of(profile)
+        self._columns[profile.id] = columns_of(profile, self._languages.get(profile.id, UNKNOWN))
         self._graph.add(profile)
 
     def _forget(self, profile_id: int) -> None:
@@ -216,8 +223,9 @@ class ProfileIndex(Snapshots):
 
     def warm(self) -> None:
         """Build what the first query needs (the follower calls this before reporting ready):
-        the columns, BM25 and every profile's partner set (~1 s for the full CORDIS set; a
-        cold set cost the first matches after a restart ~10 ms each)."""
+        the columns, BM25, every profile's partner set (~1 s for the full CORDIS set; a cold
+        set cost the first matches after a restart ~10 ms each) and the language detector."""
+        load_detector()
         with self._lock.read_lock():
             self._current_corpus()
             for profile in self._profiles.values():

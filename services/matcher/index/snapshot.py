@@ -67,6 +67,9 @@ class EngineState:
     token_counts: np.ndarray  # int64, per profile
     token_ids: np.ndarray  # int32, concatenated
     vocabulary: list[str]  # token of each id
+    # str, per profile: its detected language ("" unknown); None in a snapshot from before
+    # languages were kept (the engine detects them again)
+    languages: np.ndarray | None = None
 
 
 def fits(state: EngineState, profiles: int) -> bool:
@@ -80,6 +83,7 @@ def fits(state: EngineState, profiles: int) -> bool:
         and int(state.token_counts.sum()) == len(state.token_ids)
         and (passages == 0 or int(state.passage_texts.max()) < len(state.texts))
         and (len(state.token_ids) == 0 or int(state.token_ids.max()) < len(state.vocabulary))
+        and (state.languages is None or len(state.languages) == profiles)
     )
 
 
@@ -118,9 +122,10 @@ def state_of(
     vectors: np.ndarray,
     tokens: list[np.ndarray],
     vocabulary: list[str],
+    languages: list[str] | None = None,
 ) -> EngineState:
     """The state to save: each profile's passages, `texts_of_rows` (per passage, its distinct
-    text's number) with the `vectors` of those texts, and the BM25 token ids."""
+    text's number) with the `vectors` of those texts, the BM25 token ids and the languages."""
     flat = [p for found in passages for p in found]
     texts = [""] * len(vectors)
     for passage, at in zip(flat, texts_of_rows.tolist(), strict=True):
@@ -137,6 +142,7 @@ def state_of(
         token_counts=np.array([len(t) for t in tokens], dtype=np.int64),
         token_ids=np.concatenate([*tokens, np.zeros(0, dtype=np.int32)]).astype(np.int32),
         vocabulary=vocabulary,
+        languages=None if languages is None else np.array(languages, dtype=str),
     )
 
 
@@ -155,6 +161,8 @@ def _unpack(blob: np.ndarray, lengths: np.ndarray) -> list[str]:
 
 def _write_state(path: Path, state: EngineState) -> None:
     arrays = {f.name: getattr(state, f.name) for f in fields(state)}
+    if arrays["languages"] is None:
+        del arrays["languages"]
     texts, text_lengths = _pack(arrays.pop("texts"))
     vocabulary, vocabulary_lengths = _pack(arrays.pop("vocabulary"))
     with open(path, "wb") as fh:

@@ -25,6 +25,7 @@ from services.matcher.index import snapshot, snapshot_derived
 from services.matcher.index.columns import Columns, Corpus, columns_of
 from services.matcher.index.vectors import FaissIndex, VectorIndex
 from services.matcher.text import FIELD_CODES, Passage, Vocabulary, profile_text, tokenize
+from services.matcher.text.language import UNKNOWN, profile_language
 
 if TYPE_CHECKING:
     import fasteners
@@ -68,6 +69,15 @@ def passages_of(
     return {p.id: flat[a:b] for p, a, b in zip(profiles, starts, bounds, strict=True)}
 
 
+def _languages(state: snapshot.EngineState | None, profiles: list[ProfilePublic]) -> list[str]:
+    """Each profile's language from the saved state, or detected again (a snapshot from before
+    languages were kept; the next snapshot saves them)."""
+    saved = None if state is None else state.languages
+    if saved is not None:
+        return [str(language) for language in saved.tolist()]
+    return [profile_language(p) for p in profiles]
+
+
 @contextlib.contextmanager
 def _collection_paused() -> Iterator[None]:
     """No cyclic garbage collection while a snapshot's objects are made: they all live on, and
@@ -101,6 +111,7 @@ class Snapshots:
         _corpus: Corpus | None
         _vocabulary: Vocabulary
         _tokens: dict[int, np.ndarray]
+        _languages: dict[int, str]
         _lexicon: LexiconKeeper
         _build_lock: threading.Lock
         _ids_of: Callable[..., np.ndarray]
@@ -122,6 +133,7 @@ class Snapshots:
             rows = np.concatenate([*(self._store_rows[p.id] for p in profiles), empty])
             tokens = [self._tokens.get(p.id, empty.astype(np.int32)) for p in profiles]
             vocabulary = list(self._vocabulary.ids)
+            languages = [self._languages.get(p.id, UNKNOWN) for p in profiles]
             distinct, inverse = np.unique(rows, return_inverse=True)
             vectors = np.array(self._store.vectors(distinct), dtype=np.float32)
             lexicon = self._lexicon.settled()
@@ -140,7 +152,7 @@ class Snapshots:
                 seq=seq,
                 model=self.encoder.name,
                 passages=snapshot.PASSAGE_SCHEME,
-                state=snapshot.state_of(passages, inverse, vectors, tokens, vocabulary),
+                state=snapshot.state_of(passages, inverse, vectors, tokens, vocabulary, languages),
                 lexicon=lexicon,
                 links=links,
             )
@@ -201,6 +213,7 @@ class Snapshots:
         fields = np.split(state.passage_fields.astype(np.int8), bounds)
         tokens = np.split(state.token_ids, np.cumsum(state.token_counts)[:-1])
         refs = np.bincount(state.passage_texts, minlength=len(state.texts))
+        languages = _languages(state, profiles)
         with self._lock.write_lock():
             if not self._index_fits(directory, manifest, len(state.passage_texts)):
                 return False
@@ -212,7 +225,8 @@ class Snapshots:
                 self._passages[pid] = passages[pid]
                 self._store_rows[pid] = rows[i]
                 self._fields[pid] = fields[i]
-                self._columns[pid] = columns_of(profile)
+                self._languages[pid] = languages[i]
+                self._columns[pid] = columns_of(profile, languages[i])
                 self._tokens[pid] = tokens[i]
             self._graph.add_all(profiles)
             self._graph.restore(links)
@@ -223,7 +237,11 @@ class Snapshots:
             self.seq = manifest.seq
             self._corpus = None
             # What this snapshot lacked is derived at warm-up; the next snapshot keeps it.
-            self.changed = lexicon is None or (bool(profiles) and not links)
+            self.changed = (
+                lexicon is None
+                or (bool(profiles) and not links)
+                or (bool(profiles) and state.languages is None)
+            )
             self.writes += 1
         return True
 
@@ -246,6 +264,7 @@ class Snapshots:
             }
             tokens, vocabulary, vectors = None, None, None
         words = tokenize([profile_text(p) for p in profiles]) if tokens is None else None
+        languages = _languages(state, profiles)
         with self._lock.write_lock():
             if not self._index_fits(directory, manifest, sum(len(v) for v in passages.values())):
                 return False
@@ -258,6 +277,7 @@ class Snapshots:
                 self._vocabulary.ids = vocabulary
             for i, profile in enumerate(profiles):
                 texts = [p.text for p in passages[profile.id]]
+                self._languages[profile.id] = languages[i]
                 self._remember(profile, passages[profile.id], self._store.add(texts, vectors[i]))
                 self._tokens[profile.id] = (
                     tokens[i] if tokens is not None else self._vocabulary.encode(words[i])  # type: ignore[index]
@@ -266,6 +286,7 @@ class Snapshots:
             self._graph.clear_cache()
             self._corpus = None
             self._lexicon.stale = True
-            self.changed = state is None  # the next snapshot holds the state again
+            # the next snapshot holds the state (and the languages) again
+            self.changed = state is None or (bool(profiles) and state.languages is None)
             self.writes += 1
         return True

@@ -19,8 +19,8 @@ __all__ = ["ProfileView"]
 
 
 class ProfileView:
-    """Profiles by id, their passages, passage fields, store rows and token ids; the passage
-    vectors; the partner graph; the vector index's search; the current filter columns."""
+    """Profiles by id, their passages, passage fields, store rows, token ids and languages; the
+    passage vectors; the partner graph; the vector index's search; the current filter columns."""
 
     def __init__(
         self,
@@ -35,12 +35,15 @@ class ProfileView:
         vocabulary: Vocabulary,
         index: Callable[[], VectorIndex],
         corpus: Callable[[], Corpus],
+        languages: dict[int, str] | None = None,
     ) -> None:
         self.profiles: Mapping[int, ProfilePublic] = MappingProxyType(profiles)
         self.passages: Mapping[int, list[Passage]] = MappingProxyType(passages)
         self.fields: Mapping[int, np.ndarray] = MappingProxyType(fields)
         self.store_rows: Mapping[int, np.ndarray] = MappingProxyType(store_rows)
         self.tokens: Mapping[int, np.ndarray] = MappingProxyType(tokens)
+        # each profile's detected language ("" unknown)
+        self.languages: Mapping[int, str] = MappingProxyType(languages or {})
         self._store = store
         self._graph = graph
         self._vocabulary = vocabulary

@@ -59,9 +59,11 @@ def gather(
     n: int,
     include_own_region: bool,
     include_known_partners: bool,
+    language: str = "",
 ) -> Pool | None:
     """The candidates for query `vectors` and BM25 `token_ids` (call with the read lock held);
-    None when no profile passes the filters or none is found."""
+    None when no profile passes the filters or none is found. BM25 counts only profiles whose
+    `language` (the query's, "" unknown) meets the query's."""
     w = weights
     corpus = view.corpus()
     known_ids = np.zeros(0, dtype=np.int64)
@@ -80,7 +82,7 @@ def gather(
     )
     if not mask.any():
         return None
-    lexical_all = corpus.bm25_scores(token_ids)
+    lexical_all = corpus.bm25_scores(token_ids, language)
     lexical_rows = top_rows(lexical_all, corpus.ids, mask, n)
     # Without filters the dense candidates and the peers come from one search: the
     # first k hits of a search are the hits of a search for k.

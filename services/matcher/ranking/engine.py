@@ -186,10 +186,13 @@ class MatchEngine:
                 n,
                 include_own_region,
                 include_known_partners,
+                query.language,
             )
             if pool is None:
                 return None
-            found = signals.features(view, self.weights, pool, query.vectors, seeker)
+            found = signals.features(
+                view, self.weights, pool, query.vectors, seeker, query.language
+            )
         components, best_sim, best_part = signals.components(
             found, self.weights, query.is_need, include_known_partners
         )

@@ -1,4 +1,10 @@
-"""Why a candidate was suggested: its best passage, shared terms and sectors, plain reasons."""
+"""Why a candidate was suggested: its best passage, shared terms and sectors, plain reasons.
+
+Across languages (the need and the candidate written in different detected languages) the
+explanation says so (`across_languages`, and a reason "Matched across languages: de → en."); its
+passage is the candidate's own, in its language, and a shared term is one of the words that occur
+in both texts and are stop words in neither language ("die" is German's article, not the English
+verb of "die casting")."""
 
 from __future__ import annotations
 
@@ -7,14 +13,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.matching import Explanation, MatchedPassage, MatchResult
+from models.matching import AcrossLanguages, Explanation, MatchedPassage, MatchResult
 from models.profiles import ProfilePublic
 from models.reference import nuts2_of
 from services.matcher.ranking.query import Query
 from services.matcher.ranking.scored import Scored
-from services.matcher.text import Passage, profile_text, shared_tokens, tokenize
+from services.matcher.text import (
+    Passage,
+    languages_meet,
+    profile_text,
+    shared_tokens,
+    stop_words,
+    tokenize,
+)
 
-__all__ = ["Evidence", "explain", "reasons", "results", "shared_sectors", "shared_terms"]
+__all__ = [
+    "Evidence",
+    "across",
+    "explain",
+    "reasons",
+    "results",
+    "shared_sectors",
+    "shared_terms",
+]
 
 MAX_TERMS = 8
 SNIPPET = 120
@@ -39,12 +60,13 @@ def shared_terms(
     candidate: ProfilePublic,
     idf: Callable[[str], float],
     common: Collection[str] | None = None,
+    ignore: Collection[str] = (),
 ) -> list[str]:
-    """Words in both texts (stop words and EXPLAINS_NOTHING removed), rarest first; `common`
-    when already known."""
+    """Words in both texts (stop words, EXPLAINS_NOTHING and `ignore` removed), rarest first;
+    `common` when already known."""
     if common is None:
         common = set(query_tokens) & set(tokenize([profile_text(candidate)])[0])
-    telling = [t for t in common if t not in EXPLAINS_NOTHING]
+    telling = [t for t in common if t not in EXPLAINS_NOTHING and t not in ignore]
     return sorted(telling, key=lambda t: (-idf(t), t))[:MAX_TERMS]
 
 
@@ -73,6 +95,7 @@ class Evidence:
     topical_partners: int = 0
     partnerships: int = 0  # corroborated
     shares: dict[str, float] | None = None  # of the linear score, what each component added
+    across: tuple[str, str] | None = None  # (need's, candidate's) language when they differ
 
 
 def reasons(e: Evidence) -> list[str]:
@@ -108,6 +131,8 @@ def reasons(e: Evidence) -> list[str]:
         )
     else:
         out.append(f'Its closest passage is "{_snippet(passage.text)}" (a weak semantic match).')
+    if e.across is not None:
+        out.append(f"Matched across languages: {e.across[0]} → {e.across[1]}.")
     if e.terms:
         out.append("Shared terms: " + ", ".join(e.terms[:5]) + ".")
     if e.sectors:
@@ -142,7 +167,15 @@ def explain(e: Evidence) -> Explanation:
         components={k: round(float(v), 6) for k, v in e.components.items()},
         reasons=reasons(e),
         partnerships=e.partnerships,
+        across_languages=(
+            None if e.across is None else AcrossLanguages(need=e.across[0], candidate=e.across[1])
+        ),
     )
+
+
+def across(need: str, candidate: str) -> tuple[str, str] | None:
+    """(need, candidate) languages when both are known and differ, else None."""
+    return None if languages_meet(need, candidate) else (need, candidate)
 
 
 def results(
@@ -168,6 +201,8 @@ def results(
         candidate = found.candidates[j]
         total = float(linear[j])
         shares = {k: float(v[j]) / total if total > 0 else 0.0 for k, v in contributions.items()}
+        languages = across(query.language, str(found.languages[j]))
+        ignore = stop_words(languages[0]) | stop_words(languages[1]) if languages else frozenset()
         out.append(
             MatchResult(
                 profile=candidate,
@@ -184,6 +219,7 @@ def results(
                             candidate,
                             lambda t: corpus.lexicon.idf(scored.query_ids.get(t)),
                             shared_tokens(scored.query_ids, found.candidate_tokens[j]),
+                            ignore,
                         ),
                         sectors=shared_sectors(candidate, wanted),
                         common_partners=int(found.common[j]),
@@ -191,6 +227,7 @@ def results(
                         topical_partners=int(found.raw["topical_partners"][j]),
                         partnerships=int(found.raw["partnerships"][j]),
                         shares=shares,
+                        across=languages,
                     )
                 ),
             )

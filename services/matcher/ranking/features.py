@@ -13,7 +13,8 @@ Columns (FEATURE_NAMES, in order):
   partnerships       log(1 + corroborated partnerships)
   common_partners, topical_partners  log(1 + count) of the graph's raw counts
   passages, description_chars  log(1 + count): profile length
-  language_match     1.0 for now (a placeholder until languages are detected)
+  language_match     1.0 when the candidate is written in the query's language or either language
+                     is unknown (text.language), 0.0 when both are known and differ
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ import numpy as np
 from models.profiles import Kind, ProfilePublic
 from services.matcher.ranking.borders import neighbouring
 from services.matcher.ranking.scored import Scored
+from services.matcher.ranking.signals import Features, across_languages
 from services.matcher.text import FIELD_CODES
 
-__all__ = ["FEATURE_NAMES", "CandidateSet", "feature_matrix"]
+__all__ = ["FEATURE_NAMES", "CandidateSet", "feature_matrix", "language_match"]
 
 _FIELDS = tuple(FIELD_CODES)
 _KINDS = tuple(k.value for k in Kind)
@@ -89,6 +91,11 @@ def _relations(candidates: list[ProfilePublic], seeker: ProfilePublic | None) ->
     ]
 
 
+def language_match(found: Features) -> np.ndarray:
+    """Per candidate: 1.0 where its language meets the query's (same, or either unknown)."""
+    return 1.0 - across_languages(found).astype(np.float64)
+
+
 def feature_matrix(scored: Scored, seeker: ProfilePublic | None) -> np.ndarray:
     """(candidates x FEATURE_NAMES) float32 features of these scored candidates."""
     found, components = scored.found, scored.components
@@ -110,7 +117,7 @@ def feature_matrix(scored: Scored, seeker: ProfilePublic | None) -> np.ndarray:
         np.log1p(found.raw["topical_partners"].astype(np.float64)),
         np.log1p(found.counts.astype(np.float64)),
         np.log1p(np.array([len(c.description) for c in found.candidates], dtype=np.float64)),
-        np.ones(n),
+        language_match(found),
     ]
     return np.column_stack(columns).astype(np.float32)
 

@@ -2,7 +2,9 @@
 
 Components, each in [0, 1]:
   semantic    best passage cosine (offers boosted against needs, needs damped)
-  lexical     BM25 over the profile text, divided by the best candidate's BM25
+  lexical     BM25 over the profile text, divided by the best candidate's BM25 (across
+              languages, where BM25 cannot count: the semantic over the best candidate's,
+              `signals.stand_in_lexical`)
   reciprocal  best cosine between the candidate's needs and the seeker's offers
   activity    log(1 + corroborated partnerships), capped at ACTIVITY_SCALE and divided by
               log(1 + ACTIVITY_SCALE): a fixed scale, so no profile moves anyone else's
