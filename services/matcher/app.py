@@ -24,6 +24,7 @@ from services.matcher.intel import IntelState
 from services.matcher.metrics import encoding_observer, register_matcher_metrics
 from services.matcher.ranking import MatchEngine
 from services.matcher.sync import FeedFollower, demote_feed_requests
+from services.matcher.text import load_detector
 
 __all__ = ["create_app"]
 
@@ -66,6 +67,9 @@ def create_app(
         wiring.limit_threads(settings)
         demote_feed_requests()
         prefetch = asyncio.ensure_future(run_in_threadpool(wiring.prefetch_imports))
+        # The language detector loads beside the encoder's build and the restore; the index's
+        # warm-up (before the first healthy answer) waits for it if it is not done by then.
+        detector = asyncio.ensure_future(run_in_threadpool(load_detector))
         model = encoder
         if model is None:
             model = await run_in_threadpool(functools.partial(wiring.build_encoder, settings))
@@ -73,6 +77,7 @@ def create_app(
         model.observer = observe_encoding
         engine = wiring.build_engine(settings, model)
         await run_in_threadpool(engine.load, settings.resolved_index_dir)
+        await detector
         client = httpx.AsyncClient(
             base_url=settings.profiles_url,
             transport=profiles_transport,

@@ -5,6 +5,7 @@ from services.matcher.text.language import (
     UNKNOWN,
     detect_language,
     languages_meet,
+    load_detector,
     profile_language,
     stop_words,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "Vocabulary",
     "detect_language",
     "languages_meet",
+    "load_detector",
     "profile_language",
     "profile_text",
     "shared_tokens",

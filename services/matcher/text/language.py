@@ -9,8 +9,8 @@ characters are read: a paragraph is plenty, and the cost grows with the length.
 from __future__ import annotations
 
 import functools
+import threading
 
-from bm25s import stopwords
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from models.profiles import ProfilePublic
@@ -39,30 +39,27 @@ LANGUAGES = tuple(
     """bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv
     ca eu gl lb is no tr uk ru sr mk sq bs""".split()
 )
-_STOP_WORDS = {
-    "da": stopwords.STOPWORDS_DANISH,
-    "de": stopwords.STOPWORDS_GERMAN,
-    "en": stopwords.STOPWORDS_EN,
-    "es": stopwords.STOPWORDS_SPANISH,
-    "fr": stopwords.STOPWORDS_FRENCH,
-    "it": stopwords.STOPWORDS_ITALIAN,
-    "nl": stopwords.STOPWORDS_DUTCH,
-    "no": stopwords.STOPWORDS_NORWEGIAN,
-    "pt": stopwords.STOPWORDS_PORTUGUESE,
-    "ru": stopwords.STOPWORDS_RUSSIAN,
-    "sv": stopwords.STOPWORDS_SWEDISH,
-    "tr": stopwords.STOPWORDS_TURKISH,
-}
 
 
 def load_detector() -> None:
-    """Load the detection model now rather than on the first detection (about a second)."""
+    """Load the detection model now rather than on the first detection (about a second, most
+    of it LZMA decompression, which leaves the interpreter free: the matcher's start runs this
+    in a thread beside the encoder's build and the snapshot restore)."""
     _identifier()
 
 
-@functools.cache
+_load_lock = threading.Lock()
+
+
 def _identifier() -> LanguageIdentifier:
-    """The model, loaded on first use and shared: classify only reads it."""
+    """The model, loaded once and shared (classify only reads it); a caller that comes while
+    another thread loads it waits for that load instead of starting a second one."""
+    with _load_lock:
+        return _loaded()
+
+
+@functools.cache
+def _loaded() -> LanguageIdentifier:
     identifier = LanguageIdentifier.from_model_file(
         MODEL_FILE, norm_probs=True, min_confidence=MIN_CONFIDENCE
     )
@@ -90,6 +87,30 @@ def languages_meet(a: str, b: str) -> bool:
     return a == b or a == UNKNOWN or b == UNKNOWN
 
 
+# bm25s' stop-word list per language (imported when first asked: bm25s pulls in SciPy, which
+# a matcher's start imports beside the encoder's build, wiring.prefetch_imports)
+_STOP_WORDS = {
+    "da": "STOPWORDS_DANISH",
+    "de": "STOPWORDS_GERMAN",
+    "en": "STOPWORDS_EN",
+    "es": "STOPWORDS_SPANISH",
+    "fr": "STOPWORDS_FRENCH",
+    "it": "STOPWORDS_ITALIAN",
+    "nl": "STOPWORDS_DUTCH",
+    "no": "STOPWORDS_NORWEGIAN",
+    "pt": "STOPWORDS_PORTUGUESE",
+    "ru": "STOPWORDS_RUSSIAN",
+    "sv": "STOPWORDS_SWEDISH",
+    "tr": "STOPWORDS_TURKISH",
+}
+
+
+@functools.cache
 def stop_words(language: str) -> frozenset[str]:
     """The language's stop words (bm25s' lists; none for a language it has no list of)."""
-    return frozenset(_STOP_WORDS.get(language, ()))
+    name = _STOP_WORDS.get(language)
+    if name is None:
+        return frozenset()
+    from bm25s import stopwords
+
+    return frozenset(getattr(stopwords, name))
