@@ -43,6 +43,10 @@ def profiles_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         database_url=database_url, data_dir=tmp_path / "profiles", demo_data=False
     )
     with ServerThread(create_profiles(settings)) as url:
+        # One request before the matcher starts: FastAPI builds its routes' schemas on the first
+        # request, and building the shared models' schemas in two threads at once (this server's
+        # and the matcher's, one process here, never in production) can fail the first call.
+        assert httpx.get(f"{url}/changes", params={"after": 0, "limit": 1}).status_code == 200
         yield url
 
 
