@@ -195,3 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         write(text, markers=(BEGIN, END))
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
