@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install run test lint format typecheck bench bench-smoke bench-restart eval eval-feedback clean
+.PHONY: help install run test lint format typecheck bench bench-smoke bench-restart bench-encoders eval eval-feedback clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -45,8 +45,12 @@ bench-smoke: $(STAMP) ## Every benchmark section on a few profiles (minutes; wri
 bench-restart: $(STAMP) ## Matcher restart to ready on the demo data, median of 3 (BENCH_ARGS=--before DIR)
 	$(BIN)/python -m bench.restart $(BENCH_ARGS)
 
-eval: $(STAMP) ## Quality evaluation on the CORDIS time split (writes docs/QUALITY.md figures)
+bench-encoders: $(STAMP) ## Candidate encoders side by side: load, query p50 (1 thread), passages/s, memory
+	$(BIN)/python -m bench.encoders $(BENCH_ARGS)
+
+eval: $(STAMP) ## Quality evaluation: the CORDIS time split, then the cross-lingual needs (docs/QUALITY.md)
 	$(BIN)/python -m eval
+	$(BIN)/python -m eval.multilingual
 
 eval-feedback: $(STAMP) ## Feedback simulation: does feedback help, can one caller game it (docs/QUALITY.md)
 	$(BIN)/python -m eval.feedback

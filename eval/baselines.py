@@ -60,14 +60,15 @@ class Dense:
     def __init__(self, split: Split, encoder: CachingEncoder) -> None:
         self._encoder = encoder
         # The first window of the description: the same text the engine's first passage has,
-        # so the embedding cache serves both.
+        # so the embedding cache serves both (with the model's passage and query prompts, e5's
+        # `passage: ` / `query: `, as the engine embeds them).
         texts = [(encoder.split(r["description"]) or [r["name"]])[0] for r in split.profiles]
-        vectors = encoder.encode(texts)
+        vectors = encoder.encode_passages(texts)
         self._index = faiss.IndexFlatIP(vectors.shape[1])
         self._index.add(vectors)
 
     def scores(self, query: Query) -> np.ndarray:
-        vector = self._encoder.encode([self._encoder.split(query.text)[0]])
+        vector = self._encoder.encode_queries([self._encoder.split(query.text)[0]])
         n = self._index.ntotal
         distances, ids = self._index.search(vector, n)
         out = np.full(n, -np.inf)

@@ -40,7 +40,9 @@ __all__ = [
     "EngineRuns",
     "MatchEngine",
     "RankingWeights",
+    "as_public",
     "build_engine",
+    "build_public",
     "candidates",
     "encoder_label",
     "engine_ranker",
@@ -90,17 +92,31 @@ class CachingEncoder(Encoder):
         return np.stack([stored[k] for k in keys]).astype(np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self.encode(texts)
+        """The query prompt (e5: `query: `) as the matcher's encoder adds it, then the cache."""
+        return self.encode([self.query_prompt + t for t in texts])
 
     def save(self) -> None:
         self._cache.save()
 
 
 def public_profiles(split: Split) -> list[ProfilePublic]:
+    return as_public(split.profiles)
+
+
+def as_public(records: list[dict]) -> list[ProfilePublic]:
+    """`ProfileCreate`-shaped records as stored profiles, ids 1, 2, ... in order."""
     return [
         ProfilePublic(**record, id=pid, created_at=EPOCH, updated_at=EPOCH, version=1)
-        for pid, record in enumerate(split.profiles, start=1)
+        for pid, record in enumerate(records, start=1)
     ]
+
+
+def build_public(encoder: CachingEncoder, records: list[dict]) -> MatchEngine:
+    """The matcher's engine as the service builds it (default settings) over `records`
+    (ids 1, 2, ... in order)."""
+    engine = wiring.build_engine(MatcherSettings(), encoder)
+    engine.upsert(as_public(records))
+    return engine
 
 
 def build_engine(

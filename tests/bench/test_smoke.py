@@ -29,3 +29,29 @@ def test_report_replaces_only_the_results_block(tmp_path: Path) -> None:
     assert text.startswith("# Benchmarks\nintro\n")
     assert text.endswith("notes\n")
     assert "| a | 1 | 2 | 2× |  |" in text
+
+
+def test_encoders_bench_measures_each_encoder_in_its_own_process(
+    cordis_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m bench.encoders` (= `make bench-encoders`): load, query times on one thread,
+    bulk passages/s and peak memory per encoder, written between its markers."""
+    from bench import encoders
+
+    doc = tmp_path / "BENCHMARKS.md"
+    doc.write_text(f"# Benchmarks\n{encoders.BEGIN}\nold\n{encoders.END}\n")
+    monkeypatch.setattr(report, "BENCHMARKS", doc)
+    monkeypatch.setattr(encoders, "write", lambda text, markers: report.write(text, doc, markers))
+    monkeypatch.setenv("CROSSLINK_BENCH_DIR", str(tmp_path / "bench"))
+    monkeypatch.setenv("CROSSLINK_CORDIS_DIR", str(cordis_dir))
+    args = ["--models", "default", "--backend", "torch", "--profiles", "3", "--queries", "12"]
+    assert encoders.main(args) == 0
+    text = doc.read_text()
+    assert "old" not in text
+    row = next(line for line in text.splitlines() if line.startswith("| default ("))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "384"
+    query_en, query_all = (tuple(map(float, cells[i].split(" / "))) for i in (3, 4))
+    assert 0 < query_en[0] <= query_en[1] and 0 < query_all[0] <= query_all[1]
+    assert float(cells[5].split(" ")[0]) > 0 and cells[5].endswith("(1.00×)")
+    assert float(cells[6]) > 100  # MB: a process holding a model

@@ -203,3 +203,41 @@ def test_loaders_read_the_package_data_by_default(tmp_path: Path) -> None:
     copy = tmp_path / "needs.jsonl"
     copy.write_text((DATA / "needs.jsonl").read_text(encoding="utf-8").splitlines()[0] + "\n")
     assert [n.id for n in load_needs(copy)] == ["n01"]
+
+
+def test_the_command_measures_each_encoder_through_the_engine_and_writes_its_block(
+    cordis_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m eval.multilingual` (run by `make eval`) over a CORDIS set plus the example
+    profiles: both tables per encoder and the overview row, written between its markers."""
+    import eval.multilingual.__main__ as command
+
+    quality = tmp_path / "QUALITY.md"
+    quality.write_text(f"# Quality\n{command.MARKERS[0]}\nold\n{command.MARKERS[1]}\nkept\n")
+    monkeypatch.setattr(command, "QUALITY", quality)
+    monkeypatch.setenv("CROSSLINK_CORDIS_DIR", str(cordis_dir))
+    monkeypatch.setenv("CROSSLINK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CROSSLINK_ENCODER_BACKEND", "torch")  # no ONNX export in a test
+    assert command.main(["--models", "default", "--needs", "3", "--write-partial"]) == 0
+    text = quality.read_text()
+    assert "old" not in text and text.endswith(f"{command.MARKERS[1]}\nkept\n")
+    assert f"{len(PROFILES)} example profiles in eight languages" in text
+    overview = next(line for line in text.splitlines() if line.startswith("| default |"))
+    assert "of 8 |" in overview
+    for lang in LANGUAGES[1:]:
+        assert re.search(rf"^\| {lang} \| 3 \| [01]\.\d{{3}} \|", text, re.M), lang
+        assert f"| {lang} → {lang} | " in text and f"| en → {lang} | " in text
+    # in its own language each example profile is found by the need written for it: the
+    # example ids are mapped to the engine's ids (a wrong mapping finds none)
+    own = re.findall(r"^\| (\w\w) → \1 \| \d \| [^|]+ \| ([01]\.\d\d) \|", text, re.M)
+    assert len(own) == 8 and sum(float(share) for _, share in own) / 8 > 0.8, own
+
+
+def test_the_command_refuses_without_the_cordis_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import eval.multilingual.__main__ as command
+
+    monkeypatch.setenv("CROSSLINK_CORDIS_DIR", str(tmp_path))
+    assert command.main(["--no-write"]) == 2
+    assert "CORDIS tables not found" in capsys.readouterr().err

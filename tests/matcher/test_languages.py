@@ -124,6 +124,24 @@ def test_german_need_explains_english_results_across_languages_and_bm25_only_whe
         assert lexical == pytest.approx(semantic / best, abs=1e-5)
 
 
+def test_a_german_needs_stop_words_give_german_profiles_no_bm25(
+    feed: FakeFeed, start_matcher
+) -> None:
+    """ "die", "und", "für" are German stop words: they are no BM25 evidence between a German
+    need and a German profile (bm25s removes only English ones), so a German bakery that shares
+    nothing else with a PFAS need gets no lexical score, and no shared terms."""
+    ids = _create(feed)
+    with start_matcher(feed.transport) as client:
+        found = _started(client, ids)
+        bakery, lab = found[ids["de-bakery"]], found[ids["de-pfas"]]
+        assert bakery["across_languages"] is None and lab["across_languages"] is None
+        # the need and the bakery share "die", "und", "in", "für" and nothing that means anything
+        assert bakery["components"]["lexical"] == 0.0
+        assert bakery["shared_terms"] == []
+        assert lab["components"]["lexical"] == 1.0
+        assert {"die", "und", "für"}.isdisjoint(lab["shared_terms"])
+
+
 def test_same_language_explanations_are_as_before(feed: FakeFeed, start_matcher) -> None:
     ids = _create(feed)
     with start_matcher(feed.transport) as client:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from models.profiles import ProfilePublic
-from services.matcher.embedding.e5 import resolve_model
+from services.matcher.embedding.e5 import cosine_map, resolve_model
 from services.matcher.embedding.local import FastTokenizer, local_prompts, read_local_model
 from services.matcher.index.ids import MAX_PASSAGES
 from services.matcher.text.passages import Passage, Splitter
@@ -78,6 +78,8 @@ class Encoder:
     ) -> None:
         self.batch_size = batch_size
         model = resolve_model(model, cache_dir)
+        # (scale, shift) onto the ranking's cosine scale (e5's cosines crowd near the top).
+        self.cosine_map = cosine_map(model)
         self._onnx: OnnxEmbedder | None = None
         local = read_local_model(model) if backend != "torch" and cache_dir else None
         if local is not None:

@@ -101,6 +101,7 @@ class ProfileIndex(Snapshots):
             vocabulary=self._vocabulary,
             index=lambda: self.index,
             corpus=self._current_corpus,
+            cosine_map=encoder.cosine_map,
         )
 
     @property

@@ -36,6 +36,7 @@ class ProfileView:
         index: Callable[[], VectorIndex],
         corpus: Callable[[], Corpus],
         languages: dict[int, str] | None = None,
+        cosine_map: tuple[float, float] = (1.0, 0.0),
     ) -> None:
         self.profiles: Mapping[int, ProfilePublic] = MappingProxyType(profiles)
         self.passages: Mapping[int, list[Passage]] = MappingProxyType(passages)
@@ -49,6 +50,7 @@ class ProfileView:
         self._vocabulary = vocabulary
         self._index = index
         self._corpus = corpus
+        self._scale, self._shift = cosine_map
 
     @property
     def index(self) -> VectorIndex:
@@ -76,8 +78,13 @@ class ProfileView:
         return self._graph.corroborated_ids(profile)
 
     def similarities(self, rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
-        """(len(rows), len(queries)) inner products of passage-store rows with the queries."""
-        return self._store.similarities(rows, queries)
+        """(len(rows), len(queries)) cosines of passage-store rows with the queries, on the
+        ranking's scale: the encoder's `cosine_map` (scale, shift) applied and capped at 1
+        (MiniLM's identity: the cosines as they are)."""
+        sims = self._store.similarities(rows, queries)
+        if (self._scale, self._shift) != (1.0, 0.0):
+            sims = np.minimum(sims * np.float32(self._scale) + np.float32(self._shift), 1.0)
+        return sims
 
     def store_vectors(self, rows: np.ndarray) -> np.ndarray:
         """float32 vectors of these passage-store rows."""

@@ -172,7 +172,7 @@ class MatchEngine:
     ) -> Scored | None:
         """The candidates (dense top-n, BM25 top-n, the n most trusted partners of partners)
         and their score components; None when no profile passes the filters."""
-        tokens = tokenize([query.text])[0]
+        tokens = tokenize([query.text], query.language)[0]
         with self.profiles.reading():
             view = self.profiles.view
             query_ids = view.known_tokens(tokens)

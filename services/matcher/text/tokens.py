@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from models.profiles import ProfilePublic
+from services.matcher.text.language import stop_words
 
 __all__ = ["Vocabulary", "profile_text", "shared_tokens", "tokenize"]
 
@@ -25,13 +26,17 @@ def profile_text(profile: ProfilePublic) -> str:
     )
 
 
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased words, English stop words removed (bm25s' tokenizer)."""
+def tokenize(texts: Sequence[str], language: str = "") -> list[list[str]]:
+    """Lower-cased words, English stop words removed (bm25s' tokenizer), and those of
+    `language` too when the texts are known to be written in it: a German need's "und" and
+    "für" would otherwise match every German profile in BM25."""
     if not texts:
         return []
     import bm25s  # here, not at import time: it pulls in SciPy (see wiring.prefetch_imports)
 
-    return bm25s.tokenize(list(texts), stopwords="en", return_ids=False, show_progress=False)
+    words = bm25s.tokenize(list(texts), stopwords="en", return_ids=False, show_progress=False)
+    own = stop_words(language) if language and language != "en" else frozenset()
+    return [[w for w in text if w not in own] for text in words] if own else words
 
 
 class Vocabulary:
