@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(
         [
             *run_header(command, load_before, time.monotonic() - started),
-            f"- queries: eval/multilingual's first {args.queries} needs in English and "
+            f"- queries: eval/multilingual's English needs (at most {args.queries}) and "
             f"{args.queries} drawn from all nine languages, one thread, no query cache; bulk: "
             f"the distinct passages of {args.profiles} random CORDIS-derived profiles "
             f"({rows[0]['passages']:,} with the first encoder's splitter), "
