@@ -130,8 +130,8 @@ def test_a_german_need_finds_the_english_profile_over_http(e5: Encoder, data_dir
 
 # Personas across languages (issue 15): needs in the users' own words, over the one test
 # dataset plus eval/multilingual's example profiles written in eight languages; each need's
-# known partners (any of them, at the given depth) are written in another language. With the
-# default MiniLM none of the four holds (its top 5 for the hydrogen need has a winery).
+# known partners (any of them, at the given depth) are mostly written in another language. On
+# this small set the default MiniLM holds the two German ones and fails both Italian ones.
 PERSONAS = {
     # a German SME applying for an innovation voucher
     "de-voucher": (
