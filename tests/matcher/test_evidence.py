@@ -17,7 +17,7 @@ from models.matching import MatchRequest, MatchResult
 from models.profiles import ProfilePublic
 from services.matcher.embedding import Encoder
 from services.matcher.index import ProfileIndex
-from services.matcher.ranking import MatchEngine
+from services.matcher.ranking import MatchEngine, RankingWeights
 
 DEMO = Path(__file__).parents[2] / "services" / "profiles" / "demo"
 QUERY = "laser welding and process monitoring of aluminium parts"
@@ -152,18 +152,33 @@ def test_a_newcomer_that_fits_is_on_the_first_page(demo) -> None:
 
 def test_a_result_ranked_by_its_track_record_says_so(demo) -> None:
     engine, _ = demo
-    # A need nothing in the set is about: what ranks is mostly the priors.
-    data = engine.match(MatchRequest(text="sourdough bread bakery", limit=10)).data
+    # A need nothing in the set is about: what ranks is mostly the priors, and the largest of
+    # them is named (here the partners of the profiles closest to the need, or the record).
+    need = MatchRequest(text="sourdough bread bakery", limit=10)
+    data = engine.match(need).data
+    said = [r.explanation for r in data if "Ranked up mainly" in r.explanation.reasons[0]]
+    assert said
+    peers = "Ranked up mainly because it worked with organisations close to your need."
+    for e in said:
+        assert e.partnerships > 0 and e.components["semantic"] < 0.35
+        assert e.reasons[0] in (peers, _track_record(e.partnerships))
+    # The same profiles ranked without the peers: the track record is what is named.
+    no_peers = MatchEngine(
+        engine.encoder, profiles=engine.profiles, weights=RankingWeights(peers=0)
+    )
+    data = no_peers.match(need).data
     said = [r.explanation for r in data if "Ranked up mainly by its" in r.explanation.reasons[0]]
     assert said
     for e in said:
-        assert e.reasons[0] == (
-            f"Ranked up mainly by its track record of {e.partnerships} corroborated partnerships."
-        )
+        assert e.reasons[0] == _track_record(e.partnerships)
         assert e.partnerships > 0 and e.components["semantic"] < 0.35
     # A good fit is not said to be ranked by its record.
     fits = engine.match(MatchRequest(text=_demo_subset(1)[0]["description"], limit=1)).data
     assert not any("Ranked up mainly" in x for x in fits[0].explanation.reasons)
+
+
+def _track_record(partnerships: int) -> str:
+    return f"Ranked up mainly by its track record of {partnerships} corroborated partnerships."
 
 
 def test_a_result_ranked_by_the_seekers_partners_says_so(encoder: Encoder) -> None:

@@ -102,6 +102,8 @@ def gather(
         graph = np.union1d(graph, _rows_of(corpus, known, mask))
     rows = np.union1d(lexical_rows, np.searchsorted(corpus.ids, dense_ids))
     rows = np.union1d(rows, graph)
+    if w.active_candidates:
+        rows = np.union1d(rows, top_rows(corpus.activity, corpus.ids, mask, w.active_candidates))
     # The corpus was built after the last write and writes wait for this read lock,
     # so every row is a live profile.
     if not len(rows):

@@ -13,7 +13,6 @@ from models.profiles import ProfilePublic
 from services.matcher.index import Corpus, ProfileView
 from services.matcher.ranking.search import best_profiles, search
 from services.matcher.ranking.weights import (
-    ACTIVITY_SCALE,
     PEERS_SCALE,
     RankingWeights,
     capped,
@@ -186,7 +185,7 @@ def features(
         proximity = (corpus.countries[rows] == seeker.country).astype(np.float64)
     raw = {
         "lexical": scaled(lexical_all[rows].astype(np.float64)),
-        "activity": capped(corpus.activity[rows], ACTIVITY_SCALE),
+        "activity": capped(corpus.activity[rows], weights.activity_scale),
         "kind": np.array([weights.kind_prior.get(str(k), 0.0) for k in kinds])[kind_at],
         "trust": log_scaled(trust_of, float(trust_of.max(initial=0))),
         "peers": capped(peer_all[rows], PEERS_SCALE),

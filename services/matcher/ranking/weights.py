@@ -6,8 +6,8 @@ Components, each in [0, 1]:
               languages, where BM25 cannot count: the semantic over the best candidate's,
               `signals.stand_in_lexical`)
   reciprocal  best cosine between the candidate's needs and the seeker's offers
-  activity    log(1 + corroborated partnerships), capped at ACTIVITY_SCALE and divided by
-              log(1 + ACTIVITY_SCALE): a fixed scale, so no profile moves anyone else's
+  activity    log(1 + corroborated partnerships), capped at `activity_scale` and divided by
+              log(1 + activity_scale): a fixed scale, so no profile moves anyone else's
   kind        prior per organisation kind
   trust       partners shared with the seeker, each counted 1/log(2 + its own partners)
               (Adamic-Adar: a common partner with few partners says more) times its closeness
@@ -58,7 +58,7 @@ COMPONENTS = (
     "proximity",
 )
 PRIORS = ("activity", "trust", "peers")  # what the bounded bonus is made of
-ACTIVITY_SCALE = 50.0  # corroborated partnerships at which activity is 1
+ACTIVITY_SCALE = 2000.0  # corroborated partnerships at which activity is 1 (the default)
 PEERS_SCALE = 20.0  # peer sum at which `peers` is 1
 
 
@@ -71,13 +71,13 @@ class RankingWeights(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     semantic: float = 1.0
-    lexical: float = 0.7
+    lexical: float = 0.35
     reciprocal: float = 0.2
-    activity: float = 1.2
+    activity: float = 0.51
     kind: float = 0.025
     trust: float = 0.56
-    peers: float = 0.51
-    known: float = 0.15
+    peers: float = 0.36
+    known: float = 0.3
     trust_topical: float = Field(
         default=2.0, ge=0, description="Exponent on a partner's closeness to the query in trust"
     )
@@ -87,9 +87,17 @@ class RankingWeights(BaseModel):
     peer_candidates: bool = Field(
         default=False, description="The best-scored partners of those peers join the candidates"
     )
+    activity_scale: float = Field(
+        default=ACTIVITY_SCALE, gt=1, description="Corroborated partnerships at which activity is 1"
+    )
+    active_candidates: int = Field(
+        default=300,
+        ge=0,
+        description="The most active profiles (corroborated partnerships) that join the candidates",
+    )
     proximity: float = 0.0
     prior_cap: float = Field(
-        default=0.35, gt=0, description="Most the priors (activity, trust, peers) add together"
+        default=1.4, gt=0, description="Most the priors (activity, trust, peers) add together"
     )
     offer_boost: float = Field(default=1.15, description="Candidate offer vs a need of the query")
     need_damping: float = Field(default=0.85, description="Candidate need passages (same need)")
