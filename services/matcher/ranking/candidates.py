@@ -1,6 +1,10 @@
-"""The candidates of one match: the dense top-n, the BM25 top-n and the best reached through
+"""The candidates of one match: the dense top-n, the BM25 top-n, the best reached through
 the partner graph (partners of partners; optionally partners of the profiles closest to the
-need; the seeker's own partners when asked for), among the profiles the filters let through."""
+need; the seeker's own partners when asked for) and the `active_candidates` profiles with the
+most corroborated partnerships, among the profiles the filters let through. (Real partners are
+often the most active organisations, whose texts the need's nearest passages can miss: on the
+training split the most active 300 raise the share of real partners among the candidates of
+an anonymous need from 0.28 to 0.63 in the CORDIS format.)"""
 
 from __future__ import annotations
 
