@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install run test lint format typecheck bench bench-smoke bench-restart bench-encoders eval eval-feedback clean
+.PHONY: help install run test lint format typecheck bench bench-smoke bench-restart bench-encoders bench-rerank eval eval-feedback clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ bench-restart: $(STAMP) ## Matcher restart to ready on the demo data, median of 
 
 bench-encoders: $(STAMP) ## Candidate encoders side by side: load, query p50 (1 thread), passages/s, memory
 	$(BIN)/python -m bench.encoders $(BENCH_ARGS)
+
+bench-rerank: $(STAMP) ## Learned re-ranking of 400 candidates and a linear match on the whole set (BENCH_ARGS=--write)
+	$(BIN)/python -m bench.rerank $(BENCH_ARGS)
 
 eval: $(STAMP) ## Quality evaluation: the CORDIS time split, then the cross-lingual needs (docs/QUALITY.md)
 	$(BIN)/python -m eval

@@ -29,6 +29,7 @@ import numpy as np
 from eval.config import EvalSettings
 from eval.dataset import Split, build_split, formatted
 from eval.engine import (
+    COMPONENTS,
     FEATURES,
     CachingEncoder,
     MatchEngine,
@@ -45,14 +46,10 @@ from services.profiles.cordis import load_cordis
 
 log = logging.getLogger("eval.fit")
 
+# Every component weight but the anchor (`semantic`) and `reciprocal` (CORDIS has no needs),
+# then the priors' cap and the activity scale.
 FITTED = (
-    "lexical",
-    "activity",
-    "kind",
-    "trust",
-    "peers",
-    "known",
-    "proximity",
+    *(c for c in COMPONENTS if c not in ("semantic", "reciprocal")),
     "prior_cap",
     "activity_scale",
 )

@@ -55,3 +55,30 @@ def test_encoders_bench_measures_each_encoder_in_its_own_process(
     assert 0 < query_en[0] <= query_en[1] and 0 < query_all[0] <= query_all[1]
     assert float(cells[5].split(" ")[0]) > 0 and cells[5].endswith("(1.00×)")
     assert float(cells[6]) > 100  # MB: a process holding a model
+
+
+def test_rerank_bench_times_the_learned_reranking_and_a_linear_match(
+    cordis_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`python -m bench.rerank` (= `make bench-rerank`) over every profile the CORDIS builder
+    makes of the tables, with the packaged model."""
+    from bench import rerank
+    from services.profiles.cordis import build_profiles
+
+    monkeypatch.setenv("CROSSLINK_CORDIS_DIR", str(cordis_dir))
+    monkeypatch.setenv("CROSSLINK_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("CROSSLINK_ENCODER_BACKEND", "torch")
+    assert rerank.main(["--needs", "3", "--passes", "2", "--candidates", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    index = next(line for line in lines if line.startswith("- index:"))
+    assert index.startswith(f"- index: {len(list(build_profiles(cordis_dir)))} profiles")
+    learned = next(line for line in lines if line.startswith("- learned re-ranking of 2 "))
+    assert "with the packaged model" in learned
+    passes = learned.split("(ms): ")[1].split(" (target")[0].split(" / ")
+    assert len(passes) == 2 and all(float(p) > 0 for p in passes)
+    linear = next(line for line in lines if line.startswith("- a whole linear match"))
+    p50, p95 = map(float, linear.split(": ")[1].split(" / "))
+    assert 0 < p50 <= p95
