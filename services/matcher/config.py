@@ -127,6 +127,18 @@ class MatcherSettings(ProfilesClientSettings):
             )
         return self
 
+    @field_validator("model")
+    @classmethod
+    def _model_directory_exists(cls, value: str) -> str:
+        """A model written as a path must be a directory holding a model: otherwise the encoder
+        would take it for a Hugging Face repository id and fail with that library's message."""
+        if value.startswith(("/", ".", "~")) and not Path(value).expanduser().is_dir():
+            raise ValueError(
+                f"no model directory at {value!r} (CROSSLINK_MODEL: a model directory, "
+                "`e5-small`, or unset for the packaged MiniLM)"
+            )
+        return value
+
     @field_validator("trusted_hubs", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

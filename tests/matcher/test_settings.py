@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from services.matcher.config import MatcherSettings
 from services.matcher.index import FaissIndex, PassageStore, ProfileIndex
@@ -49,3 +51,19 @@ def test_new_knobs_read_their_crosslink_variables(monkeypatch: pytest.MonkeyPatc
     assert (s.bm25_inline_below, s.passage_store_compact_above) == (7, 1024)
     assert (s.intel_settle, s.intel_poll_interval, s.feed_max_backoff) == (0.5, 2.0, 1.5)
     assert s.encoder_batch_size == 16
+
+
+def test_a_model_path_that_is_no_directory_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """CROSSLINK_MODEL=/missing fails at start with crosslink's own message, not Hugging Face's
+    "Repo id must use alphanumeric chars"; directories, `e5-small` and the default pass."""
+    monkeypatch.setenv("CROSSLINK_MODEL", str(tmp_path / "missing"))
+    with pytest.raises(ValidationError, match="no model directory at .*missing.*CROSSLINK_MODEL"):
+        MatcherSettings()
+    monkeypatch.setenv("CROSSLINK_MODEL", str(tmp_path))
+    assert MatcherSettings().model == str(tmp_path)
+    monkeypatch.setenv("CROSSLINK_MODEL", "e5-small")
+    assert MatcherSettings().model == "e5-small"
+    monkeypatch.delenv("CROSSLINK_MODEL")
+    assert Path(MatcherSettings().model).is_dir()
