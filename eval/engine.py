@@ -27,6 +27,7 @@ from services.matcher.ranking import (
     FEATURE_NAMES,
     MatchEngine,
     RankingWeights,
+    capped,
     encoder_label,
     order,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "build_engine",
     "build_public",
     "candidates",
+    "capped",
     "encoder_label",
     "engine_ranker",
     "model_path",

@@ -36,12 +36,12 @@ from eval.engine import (
     RankingWeights,
     build_engine,
     candidates,
+    capped,
     order,
     public_profiles,
 )
 from eval.runner import SETTINGS, excluded, most_active, real_share
 from eval.runner import relevant as relevant_of
-from services.matcher.ranking.weights import capped
 from services.profiles.cordis import load_cordis
 
 log = logging.getLogger("eval.fit")

@@ -6,7 +6,7 @@ from services.matcher.ranking.features import FEATURE_NAMES, CandidateSet, featu
 from services.matcher.ranking.learned import LearnedRanker, RankerMode, encoder_label, load_ranker
 from services.matcher.ranking.query import Query
 from services.matcher.ranking.scored import Scored
-from services.matcher.ranking.weights import COMPONENTS, RankingWeights, order
+from services.matcher.ranking.weights import COMPONENTS, RankingWeights, capped, order
 
 __all__ = [
     "COMPONENTS",
@@ -18,6 +18,7 @@ __all__ = [
     "RankerMode",
     "RankingWeights",
     "Scored",
+    "capped",
     "encoder_label",
     "feature_matrix",
     "load_ranker",
