@@ -226,3 +226,27 @@ def test_the_passage_shown_is_the_one_the_semantic_score_comes_from(encoder: Enc
     assert (shown.field, shown.text) == (best.field, best.text)
     assert shown.text == "laser welding of aluminium parts"
     assert result.explanation.components["semantic"] == pytest.approx(weighted.max(), abs=1e-4)
+
+
+def test_the_most_active_profiles_join_the_candidates(encoder: Encoder) -> None:
+    """`active_candidates`: the profiles with the most corroborated partnerships are ranked even
+    when their text is not among the need's nearest passages or BM25 hits; a profile's claimed
+    but uncorroborated partners do not make it one of them."""
+    claimer = _profile(
+        21, description="Tax advisory firm.", partners=[f"made-up-{i}" for i in range(500)]
+    )
+    profiles = [*_base(), claimer]
+    few = {"candidates": 1, "peer_count": 0}
+
+    def ranked(**weights: Any) -> list[int]:
+        """The candidates the engine ranks for a one-result page."""
+        engine = MatchEngine(encoder, weights=RankingWeights(**few, **weights))
+        engine.upsert(profiles)
+        ids, _, _ = engine.candidate_features(MatchRequest(text=QUERY, limit=1))
+        return ids.tolist()
+
+    without = ranked(active_candidates=0)
+    assert 3 not in without and 21 not in without  # 3: the most links in the ring (three)
+    with_active = ranked(active_candidates=1)
+    assert 3 in with_active and set(without) < set(with_active)
+    assert 21 not in ranked(active_candidates=len(profiles))
