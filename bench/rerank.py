@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import sys
 import time
 from datetime import date
 
@@ -23,7 +24,7 @@ import numpy as np
 from bench.report import run_header, write
 from bench.serving import learned_rank_ms
 from eval.config import EvalSettings
-from eval.dataset import build_split
+from eval.dataset import build_split, need_text
 from eval.engine import DEFAULT_MODEL, CachingEncoder, build_engine, model_path
 from models.matching import MatchRequest
 from services.matcher.config import MatcherSettings
@@ -38,7 +39,7 @@ def needs(data: CordisData, count: int, seed: int = 7) -> list[str]:
     """Title and objective of `count` seeded-random projects, as eval's queries read."""
     projects = data.projects
     chosen = random.Random(seed).sample(sorted(projects), min(count, len(projects)))
-    return [f"{projects[p].title}. {projects[p].objective}"[:10_000] for p in chosen]
+    return [need_text(projects[p]) for p in chosen]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidates", type=int, default=400, help="Candidates re-ranked")
     parser.add_argument("--write", action="store_true", help="Also write docs/BENCHMARKS.md")
     args = parser.parse_args(argv)
+    command = "python -m bench.rerank " + " ".join(argv if argv is not None else sys.argv[1:])
     load = os.getloadavg()
     started = time.monotonic()
     settings = EvalSettings()
@@ -70,9 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             if second:
                 times.append((time.perf_counter() - begun) * 1000)
     lines = [
-        *run_header(
-            "python -m bench.rerank " + " ".join(argv or []), load, time.monotonic() - started
-        ),
+        *run_header(command, load, time.monotonic() - started),
         f"- index: {len(split.profiles):,} profiles (the whole CORDIS-derived set, eval's "
         f"format), {len(asked)} needs",
         f"- learned re-ranking of {args.candidates} candidates with {model}, p50 per pass (ms): "

@@ -13,7 +13,7 @@ import numpy as np
 
 from eval.config import EvalSettings
 from models.reference import nuts2_of
-from services.profiles.cordis import BENEFICIARY_ROLES, CordisData, build_profiles
+from services.profiles.cordis import BENEFICIARY_ROLES, CordisData, Project, build_profiles
 
 
 @dataclass
@@ -49,6 +49,11 @@ class Split:
                 [nuts2_of(r.get("region")) or "" for r in self.profiles], dtype=object
             )
         return self._regions2
+
+
+def need_text(project: Project) -> str:
+    """A project as a need: its title and objective (what every query asks)."""
+    return f"{project.title}. {project.objective}"[:10_000]
 
 
 def _shorten(record: dict[str, Any], settings: EvalSettings) -> dict[str, Any]:
@@ -147,7 +152,7 @@ def build_split(
         found.append(
             Query(
                 project_id=pid,
-                text=f"{project.title}. {project.objective}"[:10_000],
+                text=need_text(project),
                 seeker=seeker,
                 seeker_kind=profiles[seeker - 1]["kind"],
                 relevant=relevant,
